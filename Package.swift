@@ -1,0 +1,29 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Tern",
+    products: [
+        .executable(name: "ternd", targets: ["ternd"]),
+    ],
+    targets: [
+        // The only door to C: libc, Linux uapi headers, libsodium, libmnl.
+        .systemLibrary(name: "CTern", path: "Sources/CTern"),
+
+        // Primitives.
+        .target(name: "Bytes"),
+        .target(name: "TernCrypto", dependencies: ["CTern", "Bytes"]),
+
+        // Known-answer tables shared by the unit tests and `ternd selftest`.
+        .target(name: "SelfTest", dependencies: ["TernCrypto", "Bytes"]),
+
+        // Executables.
+        .executableTarget(name: "ternd", dependencies: ["SelfTest", "TernCrypto", "CTern"]),
+        .target(name: "CBenchBaseline", path: "Sources/CBenchBaseline"),
+        .executableTarget(name: "tern-bench", dependencies: ["TernCrypto", "CTern", "CBenchBaseline"]),
+
+        // Tests.
+        .testTarget(name: "BytesTests", dependencies: ["Bytes"]),
+        .testTarget(name: "TernCryptoTests", dependencies: ["TernCrypto", "SelfTest", "Bytes"]),
+    ]
+)

@@ -1,0 +1,80 @@
+/*
+ * The one C surface Tern's Swift code sees: libc, the Linux uapi headers,
+ * libsodium and libmnl. Swift never imports Glibc, so the same sources build
+ * in normal and in Embedded mode (where `#if os(Linux)` is false).
+ *
+ * Variadic or macro-only C interfaces cannot be called from Swift; the small
+ * inline wrappers below give them fixed signatures.
+ */
+#ifndef TERN_SHIM_H
+#define TERN_SHIM_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <sodium.h>
+#include <libmnl/libmnl.h>
+
+/// The calling thread's errno (a macro in C).
+static inline int tern_errno(void) { return errno; }
+
+/// Sets the calling thread's errno.
+static inline void tern_set_errno(int value) { errno = value; }
+
+/// `ioctl(fd, request, arg)` with a pointer argument.
+static inline int tern_ioctl_ptr(int fd, unsigned long request, void *arg) {
+    return ioctl(fd, request, arg);
+}
+
+/// `fcntl(fd, cmd, arg)` with an integer argument.
+static inline int tern_fcntl_int(int fd, int cmd, int arg) {
+    return fcntl(fd, cmd, arg);
+}
+
+/// `open(path, flags, mode)`.
+static inline int tern_open(const char *path, int flags, mode_t mode) {
+    return open(path, flags, mode);
+}
+
+/// Monotonic time in nanoseconds (CLOCK_MONOTONIC), for the shell's clock.
+static inline uint64_t tern_monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/// Wall-clock time (CLOCK_REALTIME) as seconds and nanoseconds since 1970.
+static inline void tern_realtime(int64_t *seconds, int32_t *nanoseconds) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    *seconds = (int64_t)ts.tv_sec;
+    *nanoseconds = (int32_t)ts.tv_nsec;
+}
+
+#endif
