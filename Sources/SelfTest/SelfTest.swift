@@ -195,16 +195,12 @@ public enum SelfTest {
                                               key: key, additionalData: ad)
                         return length == sealed.count
                     }
-                    do {
-                        let length = extended
-                            ? try XChaChaPoly.open(buffer, sealedLength: sealed.count, nonce: nonce, key: key,
-                                                   additionalData: ad)
-                            : try ChaChaPoly.open(buffer, sealedLength: sealed.count, nonce: nonce12(nonce),
-                                                  key: key, additionalData: ad)
-                        return length == plaintext.count
-                    } catch {
-                        return false
-                    }
+                    let length = extended
+                        ? try? XChaChaPoly.open(buffer, sealedLength: sealed.count, nonce: nonce, key: key,
+                                                additionalData: ad)
+                        : try? ChaChaPoly.open(buffer, sealedLength: sealed.count, nonce: nonce12(nonce),
+                                               key: key, additionalData: ad)
+                    return length == plaintext.count
                 }
             }
         }

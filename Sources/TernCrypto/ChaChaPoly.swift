@@ -52,8 +52,10 @@ public enum ChaChaPoly {
 
     /// Verifies and decrypts `buffer[0..<sealedLength]` in place.
     ///
-    /// Returns the plaintext length, or throws `authenticationFailed` and leaves
-    /// the buffer's ciphertext untouched.
+    /// Returns the plaintext length, or throws `authenticationFailed`. After a
+    /// failure the ciphertext bytes are zero (libsodium clears them; so do we,
+    /// to be independent of its version): unauthenticated data is never
+    /// released. A length refused before the tag check changes nothing.
     public static func open(
         _ buffer: UnsafeMutableRawBufferPointer, sealedLength: Int,
         nonce: InlineArray<12, UInt8>, key: SymmetricKey,
@@ -72,7 +74,10 @@ public enum ChaChaPoly {
                     keyBytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
             }
         }
-        guard status == 0 else { throw .authenticationFailed }
+        guard status == 0 else {
+            sodium_memzero(message, plaintextLength)
+            throw .authenticationFailed
+        }
         return plaintextLength
     }
 
@@ -117,7 +122,8 @@ public enum XChaChaPoly {
         return plaintextLength + tagLength
     }
 
-    /// Verifies and decrypts `buffer[0..<sealedLength]` in place; returns the plaintext length.
+    /// Verifies and decrypts `buffer[0..<sealedLength]` in place; returns the
+    /// plaintext length. After a failure the ciphertext bytes are zero.
     public static func open(
         _ buffer: UnsafeMutableRawBufferPointer, sealedLength: Int,
         nonce: UnsafeRawBufferPointer, key: SymmetricKey,
@@ -136,7 +142,10 @@ public enum XChaChaPoly {
                 nonce.baseAddress!.assumingMemoryBound(to: UInt8.self),
                 keyBytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
-        guard status == 0 else { throw .authenticationFailed }
+        guard status == 0 else {
+            sodium_memzero(message, plaintextLength)
+            throw .authenticationFailed
+        }
         return plaintextLength
     }
 }

@@ -122,44 +122,43 @@ func benchAEAD(_ options: Options) {
     }
 }
 
+/// Keeps a benchmark's result alive so the optimiser cannot delete the work.
+nonisolated(unsafe) var benchmarkSink: UInt8 = 0
+
+@inline(never)
+func keep(_ byte: UInt8) { benchmarkSink ^= byte }
+
+/// Best-of-`rounds` nanoseconds per call of `body`.
+func measure(_ options: Options, _ body: () -> Void) -> Double {
+    func timed(_ iterations: UInt64) -> UInt64 {
+        let start = tern_monotonic_ns()
+        for _ in 0..<iterations { body() }
+        return tern_monotonic_ns() - start
+    }
+    let iterations = calibrate(seconds: options.seconds, timed)
+    var best = Double.infinity
+    for _ in 0..<options.rounds { best = min(best, Double(timed(iterations)) / Double(iterations)) }
+    return best
+}
+
 func benchBlake2s(_ options: Options) {
     let input = [UInt8](repeating: 0x5A, count: 4096)
-    var sink: UInt8 = 0
-    let nanoseconds = input.withUnsafeBytes { input in
-        race(options, tern: { iterations in
-            let start = tern_monotonic_ns()
-            for _ in 0..<iterations { sink ^= Blake2s.hash(input)[0] }
-            return tern_monotonic_ns() - start
-        }, c: { iterations in
-            let start = tern_monotonic_ns()
-            for _ in 0..<iterations { sink ^= Blake2s.hash(input)[0] }
-            return tern_monotonic_ns() - start
-        }).tern
-    }
-    print("BLAKE2s-256 (4096-byte input): " + format(4096 * 1e3 / nanoseconds) + " MB/s" + (sink == 1 ? " " : ""))
+    let nanoseconds = input.withUnsafeBytes { input in measure(options) { keep(Blake2s.hash(input)[0]) } }
+    print("BLAKE2s-256 (4096-byte input): " + format(4096 * 1e3 / nanoseconds) + " MB/s")
 }
 
 func benchX25519(_ options: Options) {
     let mine = PrivateKey.generate()
     let theirs = PrivateKey.generate().publicKey
-    var sink: UInt8 = 0
-    let shared = race(options, tern: { iterations in
-        let start = tern_monotonic_ns()
-        for _ in 0..<iterations { sink ^= ((try? X25519.sharedSecret(mine, theirs)) ?? Bytes32(repeating: 0))[0] }
-        return tern_monotonic_ns() - start
-    }, c: { iterations in
-        let start = tern_monotonic_ns()
-        for _ in 0..<iterations { sink ^= mine.publicKey.bytes[0] }
-        return tern_monotonic_ns() - start
-    })
-    print("X25519: " + format(1e9 / shared.tern, decimals: 0) + " shared secrets/s, "
-          + format(1e9 / shared.c, decimals: 0) + " public keys/s" + (sink == 1 ? " " : ""))
+    let shared = measure(options) { keep(((try? X25519.sharedSecret(mine, theirs)) ?? Bytes32(repeating: 0))[0]) }
+    let generated = measure(options) { keep(mine.publicKey.bytes[0]) }
+    print("X25519: " + format(1e9 / shared, decimals: 0) + " shared secrets/s, "
+          + format(1e9 / generated, decimals: 0) + " public keys/s")
 }
 
-@main
-struct TernBench {
-    static func main() {
-        let arguments = CommandLine.arguments
+enum TernBench {
+    /// Runs the command line and returns the process exit status.
+    static func run(_ arguments: [String]) -> Int32 {
         guard arguments.count >= 2, arguments[1] == "crypto" else {
             fail("usage: tern-bench crypto [--milliseconds N] [--rounds N]")
         }
@@ -168,5 +167,6 @@ struct TernBench {
         benchAEAD(options)
         benchBlake2s(options)
         benchX25519(options)
+        return 0
     }
 }

@@ -1,0 +1,59 @@
+# Tern — build, test, cross-compile, self-test and benchmark.
+# Every target installs or builds what it needs first; run as root on Debian 12.
+
+ARCH ?= amd64
+ARCHES := amd64 arm64 armhf
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := $(basename $(notdir $(wildcard Tests/Fuzz/*.swift)))
+
+# Debian packages the build and the tests need.
+PACKAGES := libsodium-dev libmnl-dev qemu-user-static
+
+.PHONY: all deps build test release release-all selftest demo bench-crypto fuzz clean
+
+all: build
+
+## deps: install the Debian packages Tern needs (idempotent)
+deps:
+	@if ! dpkg -s $(PACKAGES) >/dev/null 2>&1; then \
+		apt-get update -qq || echo "make deps: apt-get update reported errors; continuing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PACKAGES); \
+	fi
+
+## build: SwiftPM debug build of everything
+build: deps
+	swift build
+
+## test: the whole test suite (unit tests, then a short fuzzing pass over every parser)
+test: deps
+	swift test --disable-xctest
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
+## release ARCH=amd64|arm64|armhf: Embedded Swift release binaries in build/<arch>/
+release: deps
+	cross/build.sh $(ARCH)
+
+release-all: deps
+	@for arch in $(ARCHES); do cross/build.sh $$arch || exit 1; done
+
+## selftest ARCH=...: run the shipped ternd's known-answer tests (under qemu for ARM)
+selftest: release
+	cross/run.sh $(ARCH) ternd selftest
+
+## demo: the main job today: build ternd for all three architectures and self-test each
+demo: deps
+	@for arch in $(ARCHES); do \
+		cross/build.sh $$arch && cross/run.sh $$arch ternd selftest | tail -1 | sed "s/^/$$arch /" || exit 1; \
+	done
+
+## bench-crypto: AEAD, BLAKE2s and X25519 throughput of the amd64 release build, against C
+bench-crypto: deps
+	cross/build.sh amd64
+	cross/run.sh amd64 tern-bench crypto
+
+## fuzz: run every libFuzzer target in Tests/Fuzz for FUZZ_SECONDS each
+fuzz: deps
+	@for target in $(FUZZ_TARGETS); do cross/fuzz.sh $$target $(FUZZ_SECONDS) || exit 1; done
+
+clean:
+	rm -rf .build build

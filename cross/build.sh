@@ -1,0 +1,94 @@
+#!/bin/bash
+# Builds Tern's programs as Embedded Swift for one architecture:
+#
+#   cross/build.sh amd64|arm64|armhf      -> build/<arch>/{ternd,tern-bench}
+#
+# Each library module is compiled whole-module in dependency order (emitting a
+# .swiftmodule the next one imports), then each program is linked from all
+# objects with unused sections dropped, and stripped.
+set -euo pipefail
+
+arch=${1:?usage: cross/build.sh amd64|arm64|armhf}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+# Library modules in dependency order, and the programs built on them.
+libraries="Bytes TernCrypto SelfTest"
+programs="ternd tern-bench"
+
+swiftc=${SWIFTC:-$(command -v swiftc)}
+toolchain=$(dirname "$(dirname "$(readlink -f "$swiftc")")")
+embedded="$toolchain/lib/swift/embedded"
+clang="$toolchain/bin/clang"
+objcopy="$toolchain/bin/llvm-objcopy"
+
+case "$arch" in
+    amd64)
+        target=x86_64-unknown-linux-gnu
+        triple=x86_64-linux-gnu
+        sysroot=/
+        cflags=()
+        ;;
+    arm64)
+        target=aarch64-none-none-elf
+        triple=aarch64-linux-gnu
+        sysroot=$(cross/sysroot.sh arm64)
+        cflags=()
+        ;;
+    armhf)
+        target=armv7-none-none-eabi
+        triple=arm-linux-gnueabihf
+        sysroot=$(cross/sysroot.sh armhf)
+        cflags=(-mfloat-abi=hard)
+        ;;
+    *) echo "build.sh: unknown architecture '$arch' (amd64, arm64 or armhf)" >&2; exit 2 ;;
+esac
+clang_target=$triple
+[ "$arch" = armhf ] && clang_target=armv7-linux-gnueabihf
+
+out="build/$arch"
+objects="$out/obj"
+rm -rf "$objects"
+mkdir -p "$objects"
+
+# Clang flags for the C headers Swift imports, and for the few C files.
+cc=(--sysroot="$sysroot" -isystem "$sysroot/usr/include" -isystem "$sysroot/usr/include/$triple"
+    -D__linux__ -D__unix__ "${cflags[@]}")
+xcc=()
+for flag in "${cc[@]}"; do xcc+=(-Xcc "$flag"); done
+
+swift_flags=(-target "$target" -swift-version 6 -enable-experimental-feature Embedded -wmo -Osize -parse-as-library
+             -Xfrontend -function-sections -I Sources/CTern -I Sources/CBenchBaseline/include -I "$objects"
+             "${xcc[@]}")
+
+for module in $libraries; do
+    "$swiftc" "${swift_flags[@]}" -module-name "$module" -emit-module -emit-module-path "$objects/$module.swiftmodule" \
+        -c $(find "Sources/$module" -name '*.swift' | sort) -o "$objects/$module.o"
+done
+
+"$clang" --target="$clang_target" "${cc[@]}" -O2 -ffunction-sections -c Sources/CBenchBaseline/baseline.c \
+    -I Sources/CBenchBaseline/include -o "$objects/CBenchBaseline.o"
+
+library_objects=()
+for module in $libraries; do library_objects+=("$objects/$module.o"); done
+
+link=(--target="$clang_target" --sysroot="$sysroot" -fuse-ld=lld -Wl,--gc-sections -Wl,--as-needed
+      -L"$sysroot/usr/lib/$triple" -L"$sysroot/lib/$triple")
+if [ "$arch" != amd64 ]; then
+    link+=(-L"$sysroot/usr/lib/gcc/$triple/12" -B"$sysroot/usr/lib/$triple")
+fi
+
+for program in $programs; do
+    module=${program//-/_}
+    "$swiftc" "${swift_flags[@]}" -module-name "$module" -c $(find "Sources/$program" -name '*.swift' | sort) \
+        -o "$objects/$program.o"
+    extra=()
+    [ "$program" = tern-bench ] && extra+=("$objects/CBenchBaseline.o")
+    "$clang" "${link[@]}" "$objects/$program.o" "${library_objects[@]}" "${extra[@]}" \
+        "$embedded/$target/libswiftUnicodeDataTables.a" -lsodium -lmnl -lm -o "$out/$program"
+    "$objcopy" --strip-all "$out/$program"
+done
+
+for program in $programs; do
+    printf '%-8s %-12s %8d bytes\n' "$arch" "$program" "$(stat -c %s "$out/$program")"
+done

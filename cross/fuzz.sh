@@ -1,0 +1,45 @@
+#!/bin/bash
+# Builds and runs one libFuzzer target from Tests/Fuzz against Tern's library
+# modules, compiled as normal Swift with the fuzzer and address sanitizers.
+#
+#   cross/fuzz.sh TARGET [SECONDS]      e.g. cross/fuzz.sh FuzzKeys 30
+#
+# Findings are written to build/fuzz/<TARGET>/; the corpus is kept there too.
+set -euo pipefail
+
+target=${1:?usage: cross/fuzz.sh TARGET [SECONDS]}
+seconds=${2:-30}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+[ -f "Tests/Fuzz/$target.swift" ] || { echo "fuzz.sh: no Tests/Fuzz/$target.swift" >&2; exit 2; }
+
+# Library modules in dependency order (as in cross/build.sh).
+libraries="Bytes TernCrypto"
+
+out="build/fuzz/$target"
+objects="build/fuzz/obj"
+mkdir -p "$out/corpus" "$objects"
+flags=(-swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g -I Sources/CTern -I "$objects")
+
+for module in $libraries; do
+    swiftc "${flags[@]}" -module-name "$module" -emit-module -emit-module-path "$objects/$module.swiftmodule" \
+        -wmo -c $(find "Sources/$module" -name '*.swift' | sort) -o "$objects/$module.o"
+done
+objs=()
+for module in $libraries; do objs+=("$objects/$module.o"); done
+swiftc "${flags[@]}" -module-name "$target" "Tests/Fuzz/$target.swift" "${objs[@]}" -lsodium -lm \
+    -o "$out/$target" 2> >(grep -v "warning: .*export" >&2)
+
+# Swift's crash reporter can hold the output open for minutes after a trap;
+# libFuzzer's own report is what we want.
+export SWIFT_BACKTRACE=enable=no
+status=0
+"$out/$target" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$out/" "$out/corpus" \
+    > "$out/log" 2>&1 || status=$?
+grep -E "^(stat::number_of_executed_units|SUMMARY|==[0-9]+==ERROR)|Test unit written" "$out/log" || true
+if [ "$status" -ne 0 ]; then
+    echo "fuzz.sh: $target found a failure (exit $status); see $out/log" >&2
+    tail -40 "$out/log" >&2
+    exit 1
+fi
+echo "fuzz.sh: $target ran ${seconds}s without findings"
