@@ -13,6 +13,7 @@ let package = Package(
         // Primitives.
         .target(name: "Bytes"),
         .target(name: "TernCrypto", dependencies: ["CTern", "Bytes"]),
+        .target(name: "IP"),
 
         // Known-answer tables shared by the unit tests and `ternd selftest`.
         .target(name: "SelfTest", dependencies: ["TernCrypto", "Bytes"]),
@@ -25,5 +26,6 @@ let package = Package(
         // Tests.
         .testTarget(name: "BytesTests", dependencies: ["Bytes"]),
         .testTarget(name: "TernCryptoTests", dependencies: ["TernCrypto", "SelfTest", "Bytes"]),
+        .testTarget(name: "IPTests", dependencies: ["IP"]),
     ]
 )
