@@ -15,6 +15,9 @@ let package = Package(
         .target(name: "TernCrypto", dependencies: ["CTern", "Bytes"]),
         .target(name: "IP"),
 
+        // Protocols.
+        .target(name: "WireGuard", dependencies: ["TernCrypto", "Bytes", "IP"]),
+
         // Known-answer tables shared by the unit tests and `ternd selftest`.
         .target(name: "SelfTest", dependencies: ["TernCrypto", "Bytes"]),
 
@@ -27,5 +30,6 @@ let package = Package(
         .testTarget(name: "BytesTests", dependencies: ["Bytes"]),
         .testTarget(name: "TernCryptoTests", dependencies: ["TernCrypto", "SelfTest", "Bytes"]),
         .testTarget(name: "IPTests", dependencies: ["IP"]),
+        .testTarget(name: "WireGuardTests", dependencies: ["WireGuard", "TernCrypto", "Bytes", "IP"]),
     ]
 )
