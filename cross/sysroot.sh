@@ -26,6 +26,7 @@ stamp="$sysroot/.tern-packages"
 
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$packages" ]; then
     echo "sysroot.sh: building $sysroot" >&2
+    mkdir -p "$cache"
     if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
         dpkg --add-architecture "$arch"
     fi
