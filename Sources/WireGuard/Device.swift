@@ -104,16 +104,17 @@ public final class Device<Random: RandomSource> {
         peer(id)?.endpoint = endpoint
     }
 
-    /// Sets a peer's persistent keepalive interval (0 = off). Turning it on
-    /// sends a keepalive at once, as `wg` users expect.
+    /// Sets a peer's persistent keepalive interval (0 = off) at `now`.
+    /// Turning it on sends a keepalive at once, as `wg` users expect.
     public func setPersistentKeepalive(_ id: PeerID, seconds: UInt16, now: UInt64) {
         guard let peer = peer(id) else { return }
         let wasOff = peer.timers.persistentKeepaliveInterval == 0
         peer.timers.persistentKeepaliveInterval = seconds
         if seconds == 0 {
             peer.timers.persistentKeepalive = nil
-        } else if wasOff {
-            enqueue(peer) { $0.wantsKeepalive = true }
+        } else {
+            peer.timers.persistentKeepalive = now + UInt64(seconds) * Protocol.second
+            if wasOff { enqueue(peer) { $0.wantsKeepalive = true } }
         }
     }
 
@@ -125,7 +126,7 @@ public final class Device<Random: RandomSource> {
 
     /// Stops routing `prefix` to a peer (no effect if another peer owns it).
     public func removeAllowedIP(_ id: PeerID, _ prefix: IPPrefix) {
-        guard allowedIPs.prefixes(for: id).contains(prefix) else { return }
+        guard allowedIPs.value(for: prefix) == id else { return }
         allowedIPs.remove(prefix)
     }
 

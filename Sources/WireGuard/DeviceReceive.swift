@@ -92,6 +92,7 @@ extension Device {
         }
         if let previousIndex { indices.remove(previousIndex) }
         peer.endpoint = source
+        peer.receivedBytes &+= UInt64(Initiation.size)
         peer.timers.anyAuthenticatedPacketReceived()
         peer.timers.anyAuthenticatedPacketTraversal(now: now)
 
@@ -111,6 +112,7 @@ extension Device {
         peer.timers.sessionDerived(now: now)
         peer.timers.anyAuthenticatedPacketSent()
         peer.lastSentInitiation = now
+        peer.sentBytes &+= UInt64(Response.size)
         return .writeToNetwork(source, length: Response.size)
     }
 
@@ -126,6 +128,7 @@ extension Device {
         indices.replace(keys.localIndex, with: .keypair(peer.id))
         install(Keypair(keys, now: now), in: peer)
         peer.endpoint = source
+        peer.receivedBytes &+= UInt64(Response.size)
         peer.lastHandshake = now
         peer.timers.anyAuthenticatedPacketReceived()
         peer.timers.anyAuthenticatedPacketTraversal(now: now)
@@ -166,6 +169,7 @@ extension Device {
         }
 
         peer.endpoint = source
+        peer.receivedBytes &+= UInt64(length)
         if slot == .next { confirmNext(peer, now: now) }
         peer.timers.anyAuthenticatedPacketReceived()
         peer.timers.anyAuthenticatedPacketTraversal(now: now)
@@ -176,7 +180,6 @@ extension Device {
         guard let packet = try? IPPacket(plaintext) else { return drop(.invalidInnerPacket) }
         guard allowedIPs.lookup(packet.source) == peer.id else { return drop(.sourceNotAllowed) }
         peer.timers.dataReceived(now: now)
-        peer.receivedBytes &+= UInt64(packet.totalLength)
         return .writeToTunnel(offset: Transport.headerSize, length: packet.totalLength)
     }
 

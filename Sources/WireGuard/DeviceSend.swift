@@ -19,7 +19,7 @@ extension Device {
             guard buffer.count >= Transport.headerSize + Transport.paddedLength(length, mtu: mtu) + ChaChaPoly.tagLength
             else { return drop(.tooLarge) }
             let sealed = peer.current!.seal(buffer, length: length, mtu: mtu, now: now)!
-            dataSent(peer, bytes: length, now: now)
+            dataSent(peer, bytes: sealed, now: now)
             return .writeToNetwork(endpoint, length: sealed)
         }
         guard length <= staging.slotSize else { return drop(.tooLarge) }
@@ -69,7 +69,7 @@ extension Device {
                         .copyMemory(from: packet)
                     staging.release(slot)
                     let sealed = peer.current!.seal(buffer, length: packet.count, mtu: mtu, now: now)!
-                    dataSent(peer, bytes: packet.count, now: now)
+                    dataSent(peer, bytes: sealed, now: now)
                     peer.wantsKeepalive = false          // the data carries the confirmation
                     return .writeToNetwork(endpoint, length: sealed)
                 }
@@ -77,6 +77,7 @@ extension Device {
                 if peer.wantsKeepalive {
                     peer.wantsKeepalive = false
                     let sealed = peer.current!.seal(buffer, length: 0, mtu: mtu, now: now)!
+                    peer.sentBytes &+= UInt64(sealed)
                     peer.timers.anyAuthenticatedPacketSent()
                     peer.timers.anyAuthenticatedPacketTraversal(now: now)
                     return .writeToNetwork(endpoint, length: sealed)
@@ -115,11 +116,12 @@ extension Device {
         peer.timers.anyAuthenticatedPacketTraversal(now: now)
         peer.timers.handshakeInitiated(now: now, jitter: jitter())
         guard let endpoint = peer.endpoint else { return drop(.noEndpoint) }
+        peer.sentBytes &+= UInt64(Initiation.size)
         return .writeToNetwork(endpoint, length: Initiation.size)
     }
 
-    /// Bookkeeping after a data packet went out through `current`, including
-    /// the rekey-on-send rule.
+    /// Bookkeeping after a data message of `bytes` went out through
+    /// `current`, including the rekey-on-send rule.
     private func dataSent(_ peer: Peer, bytes: Int, now: UInt64) {
         peer.sentBytes &+= UInt64(bytes)
         peer.timers.dataSent(now: now, jitter: jitter())

@@ -13,9 +13,10 @@ public final class Peer {
     public internal(set) var keys: PeerKeys
     /// Where the peer was last heard from, or was configured to be.
     public internal(set) var endpoint: Endpoint?
-    /// Bytes of IP packets received from the peer (before padding and tag).
+    /// Bytes of authenticated WireGuard messages received from the peer
+    /// (handshakes, keepalives and data, as the kernel counts for `wg show`).
     public internal(set) var receivedBytes: UInt64 = 0
-    /// Bytes of IP packets sent to the peer.
+    /// Bytes of WireGuard messages sent to the peer.
     public internal(set) var sentBytes: UInt64 = 0
     /// When the last handshake completed (monotonic ns), for `wg show`.
     public internal(set) var lastHandshake: UInt64?
