@@ -18,6 +18,9 @@ let package = Package(
         // Protocols.
         .target(name: "WireGuard", dependencies: ["TernCrypto", "Bytes", "IP"]),
 
+        // Linux shell.
+        .target(name: "Linux", dependencies: ["CTern", "IP"]),
+
         // Known-answer tables shared by the unit tests and `ternd selftest`.
         .target(name: "SelfTest", dependencies: ["TernCrypto", "Bytes"]),
 
@@ -31,5 +34,6 @@ let package = Package(
         .testTarget(name: "TernCryptoTests", dependencies: ["TernCrypto", "SelfTest", "Bytes"]),
         .testTarget(name: "IPTests", dependencies: ["IP"]),
         .testTarget(name: "WireGuardTests", dependencies: ["WireGuard", "TernCrypto", "Bytes", "IP"]),
+        .testTarget(name: "LinuxTests", dependencies: ["Linux", "CTern", "IP"]),
     ]
 )

@@ -28,6 +28,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -75,6 +76,35 @@ static inline void tern_realtime(int64_t *seconds, int32_t *nanoseconds) {
     clock_gettime(CLOCK_REALTIME, &ts);
     *seconds = (int64_t)ts.tv_sec;
     *nanoseconds = (int32_t)ts.tv_nsec;
+}
+
+/// `struct mmsghdr` for `tern_recvmmsg`/`tern_sendmmsg`: glibc declares it only under
+/// _GNU_SOURCE, which would also turn every sockaddr parameter into a transparent union.
+struct tern_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+
+/// `recvmmsg(fd, vector, count, flags, NULL)` (a GNU extension), as the raw system call.
+static inline int tern_recvmmsg(int fd, struct tern_mmsghdr *vector, unsigned int count, int flags) {
+    return (int)syscall(SYS_recvmmsg, (long)fd, vector, (long)count, (long)flags, (struct timespec *)0);
+}
+
+/// `sendmmsg(fd, vector, count, flags)` (a GNU extension), as the raw system call.
+static inline int tern_sendmmsg(int fd, struct tern_mmsghdr *vector, unsigned int count, int flags) {
+    return (int)syscall(SYS_sendmmsg, (long)fd, vector, (long)count, (long)flags);
+}
+
+/// The TUNSETIFF ioctl request number (`_IOW('T', 202, int)`, a macro Swift cannot import).
+static inline unsigned long tern_tunsetiff(void) { return TUNSETIFF; }
+
+/// Sets `signo`'s disposition to SIG_IGN (a macro cast Swift cannot import); 0 or -1 and errno.
+static inline int tern_signal_ignore(int signo) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = SIG_IGN;
+    sigemptyset(&action.sa_mask);
+    return sigaction(signo, &action, NULL);
 }
 
 #endif
