@@ -17,6 +17,7 @@ let package = Package(
 
         // Protocols.
         .target(name: "WireGuard", dependencies: ["TernCrypto", "Bytes", "IP"]),
+        .target(name: "UAPI", dependencies: ["WireGuard", "TernCrypto", "Bytes", "IP"]),
 
         // Linux shell.
         .target(name: "Linux", dependencies: ["CTern", "IP"]),
@@ -34,6 +35,7 @@ let package = Package(
         .testTarget(name: "TernCryptoTests", dependencies: ["TernCrypto", "SelfTest", "Bytes"]),
         .testTarget(name: "IPTests", dependencies: ["IP"]),
         .testTarget(name: "WireGuardTests", dependencies: ["WireGuard", "TernCrypto", "Bytes", "IP"]),
+        .testTarget(name: "UAPITests", dependencies: ["UAPI", "WireGuard", "TernCrypto", "IP"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux", "CTern", "IP"]),
     ]
 )
