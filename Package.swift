@@ -21,6 +21,7 @@ let package = Package(
 
         // Linux shell.
         .target(name: "Linux", dependencies: ["CTern", "IP"]),
+        .target(name: "Netlink", dependencies: ["CTern", "IP"]),
 
         // Known-answer tables shared by the unit tests and `ternd selftest`.
         .target(name: "SelfTest", dependencies: ["TernCrypto", "Bytes"]),
@@ -37,5 +38,6 @@ let package = Package(
         .testTarget(name: "WireGuardTests", dependencies: ["WireGuard", "TernCrypto", "Bytes", "IP"]),
         .testTarget(name: "UAPITests", dependencies: ["UAPI", "WireGuard", "TernCrypto", "IP"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux", "CTern", "IP"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CTern", "IP"]),
     ]
 )
