@@ -6,10 +6,12 @@ ARCHES := amd64 arm64 armhf
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS := $(basename $(notdir $(wildcard Tests/Fuzz/*.swift)))
 
-# Debian packages the build and the tests need.
-PACKAGES := libsodium-dev libmnl-dev qemu-user-static
+# Debian packages the build and the tests need: libraries, ARM emulation, and
+# the real WireGuard peers and network tools the integration tests use.
+PACKAGES := libsodium-dev libmnl-dev qemu-user-static wireguard-go wireguard-tools \
+	iperf3 iproute2 nftables iputils-ping util-linux bc python3
 
-.PHONY: all deps build test release release-all selftest demo bench-crypto fuzz clean
+.PHONY: all deps build test integration release release-all selftest demo bench bench-crypto fuzz clean
 
 all: build
 
@@ -17,17 +19,24 @@ all: build
 deps:
 	@if ! dpkg -s $(PACKAGES) >/dev/null 2>&1; then \
 		apt-get update -qq || echo "make deps: apt-get update reported errors; continuing"; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PACKAGES); \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(PACKAGES); \
 	fi
 
 ## build: SwiftPM debug build of everything
 build: deps
 	swift build
 
-## test: the whole test suite (unit tests, then a short fuzzing pass over every parser)
+## test: the whole test suite: unit and namespace tests (swift test), a short
+## fuzzing pass over every parser, and the interoperability test with wireguard-go
 test: deps
 	swift test --disable-xctest
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+	$(MAKE) --no-print-directory integration
+
+## integration: ternd --wg against wireguard-go and wg/wg-quick, in namespaces (root)
+integration: deps
+	cross/build.sh amd64
+	timeout 300 Tests/Integration/wg-interop.sh build/amd64/ternd
 
 ## release ARCH=amd64|arm64|armhf: Embedded Swift release binaries in build/<arch>/
 release: deps
@@ -40,11 +49,18 @@ release-all: deps
 selftest: release
 	cross/run.sh $(ARCH) ternd selftest
 
-## demo: the main job today: build ternd for all three architectures and self-test each
+## demo: the main job today: build ternd for all three architectures and self-test
+## each, then run it as a WireGuard interface against wireguard-go in two namespaces
 demo: deps
 	@for arch in $(ARCHES); do \
 		cross/build.sh $$arch && cross/run.sh $$arch ternd selftest | tail -1 | sed "s/^/$$arch /" || exit 1; \
 	done
+	timeout 300 Tests/Integration/wg-interop.sh build/amd64/ternd
+
+## bench: tunnel throughput, CPU, RSS and RTT against wireguard-go (namespaces, iperf3)
+bench: deps
+	cross/build.sh amd64
+	Tests/Bench/tunnel.sh 10
 
 ## bench-crypto: AEAD, BLAKE2s and X25519 throughput of the amd64 release build, against C
 bench-crypto: deps

@@ -23,11 +23,14 @@ let package = Package(
         .target(name: "Linux", dependencies: ["CTern", "IP"]),
         .target(name: "Netlink", dependencies: ["CTern", "IP"]),
 
+        // Engine.
+        .target(name: "Node", dependencies: ["WireGuard", "UAPI", "Linux", "IP", "TernCrypto", "CTern"]),
+
         // Known-answer tables shared by the unit tests and `ternd selftest`.
         .target(name: "SelfTest", dependencies: ["TernCrypto", "Bytes"]),
 
         // Executables.
-        .executableTarget(name: "ternd", dependencies: ["SelfTest", "TernCrypto", "CTern"]),
+        .executableTarget(name: "ternd", dependencies: ["Node", "SelfTest", "TernCrypto", "CTern"]),
         .target(name: "CBenchBaseline", path: "Sources/CBenchBaseline"),
         .executableTarget(name: "tern-bench", dependencies: ["TernCrypto", "CTern", "CBenchBaseline"]),
 

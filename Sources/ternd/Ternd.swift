@@ -1,14 +1,24 @@
 import CTern
+import Linux
+import Node
 import SelfTest
 import TernCrypto
 
-/// `ternd`: the Tern node daemon. Today it carries the crypto self-test that
-/// proves each shipped binary (amd64, arm64, armhf) computes correctly.
+/// `ternd`: the Tern node daemon. Today it runs as a userspace WireGuard
+/// interface (`--wg`, like `wireguard-go`) and carries the crypto self-test
+/// that proves each shipped binary (amd64, arm64, armhf) computes correctly.
 enum Ternd {
     static let version = "0.1.0"
 
     static let usage = """
-        usage: ternd <command>
+        usage: ternd --wg [-f|--foreground] INTERFACE
+               ternd [-f|--foreground] INTERFACE
+               ternd <command>
+
+        --wg INTERFACE  run a userspace WireGuard interface configured with `wg`
+                        over /var/run/wireguard/INTERFACE.sock, like wireguard-go;
+                        goes to the background once the interface is ready
+                        unless -f/--foreground (or WG_PROCESS_FOREGROUND=1)
 
         commands:
           selftest    run the known-answer tests of every primitive and exit
@@ -20,6 +30,10 @@ enum Ternd {
     /// Runs the command line and returns the process exit status.
     static func run(_ arguments: [String]) -> Int32 {
         let command = arguments.count > 1 ? arguments[1] : ""
+        if command == "--wg" || command == "-f" || command == "--foreground"
+            || (arguments.count == 2 && !knownCommands.contains(command) && !command.hasPrefix("-")) {
+            return wireGuard(Array(arguments.dropFirst()))
+        }
         switch command {
         case "selftest" where arguments.count == 2:
             return selfTest()
@@ -39,6 +53,79 @@ enum Ternd {
             writeError("ternd: unknown command '" + command + "'\n\n" + usage)
             return 2
         }
+    }
+
+    static let knownCommands = ["selftest", "version", "help", ""]
+
+    /// `--wg IFACE`: parses the wireguard-go style arguments and runs the interface.
+    static func wireGuard(_ arguments: [String]) -> Int32 {
+        var foreground = false
+        var interface: String?
+        for argument in arguments {
+            switch argument {
+            case "--wg": continue
+            case "-f", "--foreground": foreground = true
+            default:
+                guard interface == nil, !argument.hasPrefix("-") else {
+                    writeError("ternd: unexpected argument '" + argument + "'\n\n" + usage)
+                    return 2
+                }
+                interface = argument
+            }
+        }
+        guard let interface else {
+            writeError("ternd: --wg needs an interface name\n\n" + usage)
+            return 2
+        }
+        guard isValidInterfaceName(interface) else {
+            writeError("ternd: invalid interface name '" + interface + "' (1-15 characters, no '/' or spaces)")
+            return 2
+        }
+        if environment("WG_PROCESS_FOREGROUND") == "1" { foreground = true }
+        let timeScale = UInt64(environment("TERN_TEST_TIME_SCALE") ?? "") ?? 1
+
+        do { try Sodium.initialize() } catch {
+            writeError("ternd: " + error.description)
+            return 1
+        }
+        var readiness: DaemonReadiness? = nil
+        if !foreground {
+            do { readiness = try Daemon.detach() } catch {
+                writeError("ternd: cannot go to the background: " + error.description)
+                return 1
+            }
+        }
+        let wg: WireGuardInterface
+        do {
+            wg = try WireGuardInterface(name: interface, timeScale: timeScale)
+        } catch {
+            let message = "ternd: cannot create interface " + interface + ": " + error.description
+            if let readiness = readiness.take() { readiness.fail(message) } else { writeError(message) }
+            return 1
+        }
+        if let readiness = readiness.take() {
+            do { try readiness.succeed() } catch { return 1 }
+        } else {
+            writeError("ternd: interface " + wg.name + " is up; configure it with wg")
+        }
+        do { try wg.run() } catch {
+            writeError("ternd: " + error.description)
+            return 1
+        }
+        return 0
+    }
+
+    /// Linux interface names: 1-15 bytes, no '/', no whitespace, not "." or "..".
+    static func isValidInterfaceName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...15).contains(bytes.count), name != ".", name != ".." else { return false }
+        return !bytes.contains { $0 == UInt8(ascii: "/") || $0 <= 32 || $0 == 127 || $0 == UInt8(ascii: ":") }
+    }
+
+    /// An environment variable's value.
+    static func environment(_ name: String) -> String? {
+        guard let value = getenv(name) else { return nil }
+        return String(cString: value)
     }
 
     static func selfTest() -> Int32 {

@@ -1,0 +1,220 @@
+import CTern
+import IP
+import Linux
+import UAPI
+import WireGuard
+
+/// A userspace WireGuard interface, like `wireguard-go IFACE`: a TUN device,
+/// one UDP socket and the `wg` configuration socket, driven by the protocol
+/// core in one thread and one epoll loop.
+///
+/// Buffers are allocated here once. A packet read from the TUN device lands
+/// at offset 16 of a send-batch slot, is sealed there in place and leaves with
+/// the next `sendmmsg`; a datagram lands in a receive-batch slot, is opened
+/// there in place and written to the TUN device from it.
+public final class WireGuardInterface {
+    /// The interface name the kernel gave the TUN device.
+    public let name: String
+
+    private let device: Device<SystemRandom>
+    private var settings = DeviceSettings()
+    private let clock: NodeClock
+    private let loop: EventLoop
+    private let tun: TunDevice
+    private let socket: UDPSocket
+    private let signals: SignalSource
+    private let control: ControlServer
+    private let inbound: DatagramBatch
+    private let outbound: DatagramBatch
+    private var scratch = [UInt8](repeating: 0, count: 4096)
+    private var running = true
+
+    private enum Token {
+        static let tun: UInt64 = 1
+        static let socket: UInt64 = 2
+        static let signals: UInt64 = 3
+        static let control: UInt64 = 4
+        static let firstClient: UInt64 = 100
+    }
+
+    /// Packets handled per readiness event before the loop looks at the
+    /// other sources again, so neither direction starves the other.
+    private static let burst = 256
+    /// The largest IP packet a TUN device can hand us.
+    private static let maxPacket = 65535
+    /// Slots per receive or send batch (one recvmmsg / sendmmsg).
+    private static let batchSlots = 64
+
+    /// Creates the interface `name` (MTU 1420, down until configured, as
+    /// `wg-quick` expects), a UDP socket on a random port, and the
+    /// configuration socket `/var/run/wireguard/<name>.sock`.
+    /// `timeScale` > 1 speeds up the protocol clock, for tests only.
+    public init(name requested: String, timeScale: UInt64 = 1) throws(SystemError) {
+        clock = NodeClock(scale: timeScale)
+        signals = try SignalSource()
+        loop = try EventLoop()
+        tun = try TunDevice(name: requested)
+        name = tun.name
+        try tun.setMTU(1420)
+        socket = try UDPSocket(port: 0)
+        try? socket.setBufferSizes(receive: 4 << 20, send: 4 << 20)
+        settings.listenPort = socket.port
+        control = try ControlServer(path: "/var/run/wireguard/" + tun.name + ".sock", firstToken: Token.firstClient)
+
+        device = Device(random: SystemRandom(), mtu: 1420)
+        device.wallClockOffset = clock.wallClock(at: 0)
+        inbound = DatagramBatch(slots: Self.batchSlots, bufferSize: Self.maxPacket + 32)
+        outbound = DatagramBatch(slots: Self.batchSlots, bufferSize: Transport.headerSize + Self.maxPacket + 32)
+
+        try loop.register(tun.fileDescriptor, token: Token.tun, interest: .readable)
+        try loop.register(socket.fileDescriptor, token: Token.socket, interest: .readable)
+        try loop.register(signals.fileDescriptor, token: Token.signals, interest: .readable)
+        try loop.register(control.listener.fileDescriptor, token: Token.control, interest: .readable)
+    }
+
+    /// Runs until SIGTERM or SIGINT, then removes the interface and the
+    /// configuration socket.
+    public func run() throws(SystemError) {
+        defer { shutdown() }
+        while running {
+            let deadline = device.nextDeadline.map { clock.realDeadline(for: $0) }
+            _ = try loop.wait(until: deadline)
+            for event in loop.readyEvents {
+                switch event.token {
+                case Token.tun: readTunnel()
+                case Token.socket: readSocket()
+                case Token.signals: handleSignals()
+                case Token.control: control.acceptAll(into: loop)
+                default: serveClient(event.token)
+                }
+            }
+            let now = clock.now()
+            // Initiation timestamps follow the wall clock, including its jumps.
+            device.wallClockOffset = clock.wallClock(at: 0)
+            if let due = device.nextDeadline, due <= now { device.tick(now: now) }
+            drainCore(now: now)
+            flushOutbound()
+        }
+    }
+
+    // MARK: Data path
+
+    /// TUN → seal in place → send batch.
+    private func readTunnel() {
+        let now = clock.now()
+        for _ in 0..<Self.burst {
+            let slot = outbound.buffer(at: outbound.count)
+            // Leave room after the packet for padding and the tag.
+            let room = UnsafeMutableRawBufferPointer(rebasing: slot[0..<slot.count - 32])
+            let length: Int?
+            do { length = try tun.read(into: room, offset: Transport.headerSize) } catch {
+                // The interface was deleted (`wg-quick down`, `ip link del`): stop, as wireguard-go does.
+                log("interface " + name + " is gone (" + error.description + "); stopping")
+                running = false
+                return
+            }
+            guard let length else { return }
+            if case .writeToNetwork(let endpoint, let sealed) = device.send(slot, length: length, now: now) {
+                outbound.append(length: sealed, to: endpoint)
+                if outbound.isFull { flushOutbound() }
+            }
+            drainCore(now: now)
+        }
+    }
+
+    /// recvmmsg → open in place → TUN, or answer a handshake.
+    private func readSocket() {
+        var handled = 0
+        while handled < Self.burst {
+            let count: Int
+            do { count = try socket.receive(into: inbound) } catch { return }
+            guard count > 0 else { return }
+            handled += count
+            let now = clock.now()
+            for i in 0..<count where !inbound.isTruncated(at: i) {
+                let buffer = inbound.buffer(at: i)
+                switch device.receive(buffer, length: inbound.length(at: i), from: inbound.endpoint(at: i), now: now) {
+                case .writeToTunnel(let offset, let length):
+                    _ = try? tun.write(UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + length]))
+                case .writeToNetwork(let endpoint, let length):
+                    _ = try? socket.send(UnsafeRawBufferPointer(rebasing: buffer[0..<length]), to: endpoint)
+                case .done, .drop:
+                    break
+                }
+            }
+            drainCore(now: now)
+        }
+    }
+
+    /// Collects what the core wants to send (handshakes, keepalives, staged
+    /// packets) into the send batch.
+    private func drainCore(now: UInt64) {
+        while true {
+            let action = device.poll(into: outbound.buffer(at: outbound.count), now: now)
+            guard action != .done else { return }
+            if case .writeToNetwork(let endpoint, let length) = action {
+                outbound.append(length: length, to: endpoint)
+                if outbound.isFull { flushOutbound() }
+            }
+        }
+    }
+
+    /// One sendmmsg for everything batched. Datagrams the kernel cannot take
+    /// (socket buffer full) are dropped, as a congested link would.
+    private func flushOutbound() {
+        guard outbound.count > 0 else { return }
+        _ = socket.flush(outbound)
+        outbound.removeAll()
+    }
+
+    // MARK: Control
+
+    private func serveClient(_ token: UInt64) {
+        scratch.withUnsafeMutableBytes { scratch in
+            control.serve(token, loop: loop, scratch: scratch) { request in
+                let now = clock.now()
+                return request.respond(device: device, settings: &settings, now: now,
+                                       wallNow: clock.wallClock(at: now),
+                                       configureSocket: configureSocket)
+            }
+        }
+    }
+
+    /// Applies a new listen port or fwmark to the UDP socket.
+    private func configureSocket(_ wanted: DeviceSettings) throws(UAPIError) -> DeviceSettings {
+        var result = wanted
+        if wanted.listenPort != settings.listenPort || wanted.listenPort == 0 {
+            let oldDescriptor = socket.fileDescriptor
+            do { try socket.rebind(port: wanted.listenPort) } catch {
+                throw error.isAddressInUse ? .addressInUse : .io
+            }
+            try? loop.unregister(oldDescriptor)
+            try? loop.register(socket.fileDescriptor, token: Token.socket, interest: .readable)
+            result.listenPort = socket.port
+        }
+        if wanted.fwmark != settings.fwmark {
+            do { try socket.setFirewallMark(wanted.fwmark) } catch { throw .addressInUse }
+        }
+        return result
+    }
+
+    private func handleSignals() {
+        while let signal = try? signals.next() {
+            if signal == SIGTERM || signal == SIGINT {
+                log("signal " + String(signal) + ": stopping")
+                running = false
+            }
+        }
+    }
+
+    private func log(_ line: String) {
+        var text = "ternd: " + line + "\n"
+        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    }
+
+    private func shutdown() {
+        control.shutdown(loop: loop)
+        socket.close()
+        tun.close()
+    }
+}
