@@ -57,7 +57,8 @@ public final class WireGuardInterface {
         name = tun.name
         try tun.setMTU(1420)
         socket = try UDPSocket(port: 0)
-        try? socket.setBufferSizes(receive: 4 << 20, send: 4 << 20)
+        // Large buffers ride out bursts while the one thread is busy elsewhere (root may exceed rmem_max).
+        try? socket.setBufferSizes(receive: 4 << 20, send: 4 << 20, force: true)
         settings.listenPort = socket.port
         control = try ControlServer(path: "/var/run/wireguard/" + tun.name + ".sock", firstToken: Token.firstClient)
 
