@@ -57,10 +57,13 @@ demo: deps
 	done
 	timeout 300 Tests/Integration/wg-interop.sh build/amd64/ternd
 
-## bench: tunnel throughput, CPU, RSS and RTT against wireguard-go (namespaces, iperf3)
+## bench: tunnel throughput, CPU, RSS and RTT against wireguard-go (namespaces, iperf3),
+## heap allocations per packet, and handshakes per second
 bench: deps
 	cross/build.sh amd64
 	Tests/Bench/tunnel.sh 10
+	Tests/Bench/allocations.sh 5
+	cross/run.sh amd64 tern-bench handshake
 
 ## bench-crypto: AEAD, BLAKE2s and X25519 throughput of the amd64 release build, against C
 bench-crypto: deps

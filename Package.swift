@@ -32,7 +32,7 @@ let package = Package(
         // Executables.
         .executableTarget(name: "ternd", dependencies: ["Node", "SelfTest", "TernCrypto", "CTern"]),
         .target(name: "CBenchBaseline", path: "Sources/CBenchBaseline"),
-        .executableTarget(name: "tern-bench", dependencies: ["TernCrypto", "CTern", "CBenchBaseline"]),
+        .executableTarget(name: "tern-bench", dependencies: ["WireGuard", "IP", "TernCrypto", "CTern", "CBenchBaseline"]),
 
         // Tests.
         .testTarget(name: "BytesTests", dependencies: ["Bytes"]),

@@ -4,6 +4,7 @@ import TernCrypto
 
 /// `tern-bench crypto`: throughput of Tern's in-place AEAD against a plain C
 /// loop over libsodium in the same process, plus BLAKE2s and X25519 rates.
+/// `tern-bench handshake`: handshakes per second one responder completes.
 ///
 /// Each measurement runs for about `seconds` and is repeated `rounds` times,
 /// alternating Tern and C; the best round of each is kept, which filters out
@@ -159,11 +160,15 @@ func benchX25519(_ options: Options) {
 enum TernBench {
     /// Runs the command line and returns the process exit status.
     static func run(_ arguments: [String]) -> Int32 {
-        guard arguments.count >= 2, arguments[1] == "crypto" else {
-            fail("usage: tern-bench crypto [--milliseconds N] [--rounds N]")
+        guard arguments.count >= 2, arguments[1] == "crypto" || arguments[1] == "handshake" else {
+            fail("usage: tern-bench crypto|handshake [--milliseconds N] [--rounds N]")
         }
         let options = parseOptions(arguments[2...])
         do { try Sodium.initialize() } catch { fail(error.description) }
+        if arguments[1] == "handshake" {
+            benchHandshakes(options)
+            return 0
+        }
         benchAEAD(options)
         benchBlake2s(options)
         benchX25519(options)
