@@ -43,10 +43,11 @@ public struct PeerTimers: Sendable {
 
     // MARK: Hooks, named after the kernel's timers.h
 
-    /// A data packet (not a keepalive) was sent.
-    public mutating func dataSent(now: UInt64, jitter: UInt64) {
+    /// A data packet (not a keepalive) was sent. The jitter is drawn only
+    /// when the timer is armed, not for every packet (it costs a getrandom).
+    public mutating func dataSent(now: UInt64, jitter: @autoclosure () -> UInt64) {
         if newHandshake == nil {
-            newHandshake = now + Protocol.keepaliveTimeout + Protocol.rekeyTimeout + jitter
+            newHandshake = now + Protocol.keepaliveTimeout + Protocol.rekeyTimeout + jitter()
         }
     }
 
