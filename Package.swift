@@ -18,6 +18,7 @@ let package = Package(
         // Protocols.
         .target(name: "WireGuard", dependencies: ["TernCrypto", "Bytes", "IP"]),
         .target(name: "UAPI", dependencies: ["WireGuard", "TernCrypto", "Bytes", "IP"]),
+        .target(name: "JSON"),
 
         // Linux shell.
         .target(name: "Linux", dependencies: ["CTern", "IP"]),
@@ -42,5 +43,6 @@ let package = Package(
         .testTarget(name: "UAPITests", dependencies: ["UAPI", "WireGuard", "TernCrypto", "IP"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux", "CTern", "IP"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CTern", "IP"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
     ]
 )
