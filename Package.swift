@@ -23,6 +23,7 @@ let package = Package(
         // Linux shell.
         .target(name: "Linux", dependencies: ["CTern", "IP"]),
         .target(name: "Netlink", dependencies: ["CTern", "IP"]),
+        .target(name: "State", dependencies: ["CTern"]),
 
         // Engine.
         .target(name: "Node", dependencies: ["WireGuard", "UAPI", "Linux", "IP", "TernCrypto", "CTern"]),
@@ -44,5 +45,6 @@ let package = Package(
         .testTarget(name: "LinuxTests", dependencies: ["Linux", "CTern", "IP"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CTern", "IP"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "StateTests", dependencies: ["State", "CTern"]),
     ]
 )
