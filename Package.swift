@@ -19,6 +19,7 @@ let package = Package(
         .target(name: "WireGuard", dependencies: ["TernCrypto", "Bytes", "IP"]),
         .target(name: "UAPI", dependencies: ["WireGuard", "TernCrypto", "Bytes", "IP"]),
         .target(name: "JSON"),
+        .target(name: "HTTP"),
 
         // Linux shell.
         .target(name: "Linux", dependencies: ["CTern", "IP"]),
@@ -45,6 +46,7 @@ let package = Package(
         .testTarget(name: "LinuxTests", dependencies: ["Linux", "CTern", "IP"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CTern", "IP"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "StateTests", dependencies: ["State", "CTern"]),
     ]
 )
