@@ -12,6 +12,11 @@ import WireGuard
 /// at offset 16 of a send-batch slot, is sealed there in place and leaves with
 /// the next `sendmmsg`; a datagram lands in a receive-batch slot, is opened
 /// there in place and written to the TUN device from it.
+///
+/// UDP offloads where the kernel has them: sends coalesce the sealed packets
+/// of one peer into GSO messages (`UDPSocket.segmentationOffload`), and UDP
+/// GRO hands over up to 64 KiB of one peer's datagrams per receive slot,
+/// each opened in place at its offset.
 public final class WireGuardInterface {
     /// The interface name the kernel gave the TUN device.
     public let name: String
@@ -59,11 +64,14 @@ public final class WireGuardInterface {
         socket = try UDPSocket(port: 0)
         // Large buffers ride out bursts while the one thread is busy elsewhere (root may exceed rmem_max).
         try? socket.setBufferSizes(receive: 4 << 20, send: 4 << 20, force: true)
+        // UDP GRO (Linux 5.0); without it every datagram arrives on its own, which also works.
+        try? socket.setReceiveOffload(true)
         settings.listenPort = socket.port
         control = try ControlServer(path: "/var/run/wireguard/" + tun.name + ".sock", firstToken: Token.firstClient)
 
         device = Device(random: SystemRandom(), mtu: 1420)
         device.wallClockOffset = clock.wallClock(at: 0)
+        // A receive slot holds a whole GRO message (up to 64 KiB of coalesced datagrams).
         inbound = DatagramBatch(slots: Self.batchSlots, bufferSize: Self.maxPacket + 32)
         outbound = DatagramBatch(slots: Self.batchSlots, bufferSize: Transport.headerSize + Self.maxPacket + 32)
 
@@ -133,14 +141,20 @@ public final class WireGuardInterface {
             handled += count
             let now = clock.now()
             for i in 0..<count where !inbound.isTruncated(at: i) {
-                let buffer = inbound.buffer(at: i)
-                switch device.receive(buffer, length: inbound.length(at: i), from: inbound.endpoint(at: i), now: now) {
-                case .writeToTunnel(let offset, let length):
-                    _ = try? tun.write(UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + length]))
-                case .writeToNetwork(let endpoint, let length):
-                    _ = try? socket.send(UnsafeRawBufferPointer(rebasing: buffer[0..<length]), to: endpoint)
-                case .done, .drop:
-                    break
+                let source = inbound.endpoint(at: i)
+                let segments = inbound.segmentCount(at: i)
+                handled += segments - 1
+                // One datagram, or each of those UDP GRO coalesced, opened in place.
+                for s in 0..<segments {
+                    let datagram = inbound.segment(s, at: i)
+                    switch device.receive(datagram, length: datagram.count, from: source, now: now) {
+                    case .writeToTunnel(let offset, let length):
+                        _ = try? tun.write(UnsafeRawBufferPointer(rebasing: datagram[offset..<offset + length]))
+                    case .writeToNetwork(let endpoint, let length):
+                        _ = try? socket.send(UnsafeRawBufferPointer(rebasing: datagram[0..<length]), to: endpoint)
+                    case .done, .drop:
+                        break
+                    }
                 }
             }
             drainCore(now: now)
@@ -160,12 +174,14 @@ public final class WireGuardInterface {
         }
     }
 
-    /// One sendmmsg for everything batched. Datagrams the kernel cannot take
-    /// (socket buffer full) are dropped, as a congested link would.
+    /// One sendmmsg for everything batched (runs to one peer coalesced by
+    /// GSO). Datagrams the kernel cannot take (socket buffer full) are
+    /// dropped, as a congested link would.
     private func flushOutbound() {
         guard outbound.count > 0 else { return }
-        _ = socket.flush(outbound)
+        let result = socket.flush(outbound)
         outbound.removeAll()
+        if let notice = result.notice { log(notice) }
     }
 
     // MARK: Control
