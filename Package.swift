@@ -24,7 +24,7 @@ let package = Package(
         // Linux shell.
         .target(name: "Linux", dependencies: ["CTern", "IP"]),
         .target(name: "Netlink", dependencies: ["CTern", "IP"]),
-        .target(name: "State", dependencies: ["CTern"]),
+        .target(name: "State", dependencies: ["CTern", "Linux"]),
 
         // Engine.
         .target(name: "Node", dependencies: ["WireGuard", "UAPI", "Linux", "IP", "TernCrypto", "CTern"]),

@@ -1,4 +1,5 @@
 import CTern
+import Linux
 
 /// An exclusive lock on a state directory, so two processes never write the
 /// same state: `flock(LOCK_EX | LOCK_NB)` on the file `lock` inside it.
@@ -24,7 +25,7 @@ public final class DirectoryLock {
         let path = FilePath.join(directory, DirectoryLock.fileName)
         let file = try OpenFile(path: path, flags: O_RDWR | O_CREAT, mode: 0o600)
         let number = file.fd
-        if retryingInterrupts({ tern_flock_exclusive_nonblocking(number) }) != 0 {
+        if SystemError.retryingInterrupts({ tern_flock_exclusive_nonblocking(number) }) != 0 {
             let code = tern_errno()
             if code == EWOULDBLOCK || code == EAGAIN {
                 throw StateError("lock", path: directory, .locked(holderPID: DirectoryLock.readPID(file)))

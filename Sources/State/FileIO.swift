@@ -1,36 +1,32 @@
 import CTern
+import Linux
 
-/// Sole owner of one open file descriptor plus the path it was opened at
-/// (for error messages). Every call retries EINTR; failures become
+/// An open file (owned by the shell's `FileDescriptor`) plus the path it was
+/// opened at, for error messages. Every call retries EINTR; failures become
 /// `StateError`s naming the operation and the path. Offsets are `Int64`
 /// everywhere, also on armhf where `Int` is 32 bits.
 struct OpenFile: ~Copyable {
-    /// The descriptor number, or -1 once closed.
-    private(set) var fd: Int32
+    private var descriptor: FileDescriptor
     /// The path the file was opened at.
     let path: String
+
+    /// The descriptor number, or -1 once closed.
+    var fd: Int32 { descriptor.rawValue }
 
     /// Opens `path` with `flags` (O_CLOEXEC is always added) and, with
     /// O_CREAT, `mode`.
     init(path: String, flags: Int32, mode: UInt32 = 0) throws(StateError) {
-        let result = retryingInterrupts {
-            path.withCString { tern_open($0, flags | O_CLOEXEC, mode_t(mode)) }
+        do {
+            descriptor = try FileDescriptor.open(path, flags: flags, mode: mode)
+        } catch {
+            throw StateError("open", path: path, .system(errno: error.errno))
         }
-        if result < 0 { throw StateError.current("open", path: path) }
-        fd = result
         self.path = path
-    }
-
-    deinit {
-        if fd >= 0 { _ = CTern.close(fd) }
     }
 
     /// Closes now (errors other than EINTR are thrown; the descriptor is gone either way).
     mutating func close() throws(StateError) {
-        guard fd >= 0 else { return }
-        let number = fd
-        fd = -1
-        if CTern.close(number) != 0 && tern_errno() != EINTR { throw StateError.current("close", path: path) }
+        do { try descriptor.close() } catch { throw StateError("close", path: path, .system(errno: error.errno)) }
     }
 
     /// The current size of the file in bytes.
@@ -52,7 +48,7 @@ struct OpenFile: ~Copyable {
     /// Sets the permission bits exactly (independent of the umask).
     func setMode(_ mode: UInt32) throws(StateError) {
         let number = fd
-        if retryingInterrupts({ fchmod(number, mode_t(mode)) }) != 0 { throw StateError.current("fchmod", path: path) }
+        if SystemError.retryingInterrupts({ fchmod(number, mode_t(mode)) }) != 0 { throw StateError.current("fchmod", path: path) }
     }
 
     /// Reads up to `buffer.count` bytes at `offset`, looping over short
@@ -61,7 +57,7 @@ struct OpenFile: ~Copyable {
         var done = 0
         let number = fd
         while done < buffer.count {
-            let result = retryingInterrupts {
+            let result = SystemError.retryingInterrupts {
                 tern_pread(number, buffer.baseAddress! + done, UInt(buffer.count - done), offset + Int64(done))
             }
             if result < 0 { throw StateError.current("pread", path: path) }
@@ -96,7 +92,7 @@ struct OpenFile: ~Copyable {
         var done = 0
         let number = fd
         while done < bytes.count {
-            let result = retryingInterrupts {
+            let result = SystemError.retryingInterrupts {
                 tern_pwrite(number, bytes.baseAddress! + done, UInt(bytes.count - done), offset + Int64(done))
             }
             if result < 0 { throw StateError.current("pwrite", path: path) }
@@ -117,32 +113,21 @@ struct OpenFile: ~Copyable {
     /// fsync: data and metadata are on disk when this returns.
     func sync() throws(StateError) {
         let number = fd
-        if retryingInterrupts({ fsync(number) }) != 0 { throw StateError.current("fsync", path: path) }
+        if SystemError.retryingInterrupts({ fsync(number) }) != 0 { throw StateError.current("fsync", path: path) }
     }
 
     /// fdatasync: data (and the size, if it changed) is on disk when this returns.
     func syncData() throws(StateError) {
         let number = fd
-        if retryingInterrupts({ fdatasync(number) }) != 0 { throw StateError.current("fdatasync", path: path) }
+        if SystemError.retryingInterrupts({ fdatasync(number) }) != 0 { throw StateError.current("fdatasync", path: path) }
     }
 
     /// Cuts the file to `length` bytes.
     func truncate(to length: Int64) throws(StateError) {
         let number = fd
-        if retryingInterrupts({ tern_ftruncate(number, length) }) != 0 {
+        if SystemError.retryingInterrupts({ tern_ftruncate(number, length) }) != 0 {
             throw StateError.current("ftruncate", path: path)
         }
-    }
-}
-
-/// Runs `body`, a C call that returns a negative value and sets errno on
-/// failure, again for as long as it fails with EINTR.
-@inline(__always)
-func retryingInterrupts<Result: FixedWidthInteger & SignedInteger>(_ body: () -> Result) -> Result {
-    while true {
-        let result = body()
-        if result < 0 && tern_errno() == EINTR { continue }
-        return result
     }
 }
 
@@ -164,7 +149,7 @@ enum FilePath {
 
     /// rename(2): atomically replaces `to` with `from`.
     static func rename(_ from: String, to: String) throws(StateError) {
-        let result = retryingInterrupts {
+        let result = SystemError.retryingInterrupts {
             from.withCString { a in to.withCString { b in CTern.rename(a, b) } }
         }
         if result != 0 { throw StateError.current("rename", path: to) }
@@ -173,7 +158,7 @@ enum FilePath {
     /// unlink(2); returns false (no error) if `path` did not exist.
     @discardableResult
     static func remove(_ path: String) throws(StateError) -> Bool {
-        let result = retryingInterrupts { path.withCString { unlink($0) } }
+        let result = SystemError.retryingInterrupts { path.withCString { unlink($0) } }
         if result == 0 { return true }
         if tern_errno() == ENOENT { return false }
         throw StateError.current("unlink", path: path)
@@ -199,9 +184,9 @@ enum FilePath {
     /// parent must exist; the parent is synced after a creation). Throws
     /// `.notADirectory` if something else is there.
     static func makeDirectory(_ path: String, mode: UInt32) throws(StateError) {
-        let result = retryingInterrupts { path.withCString { mkdir($0, mode_t(mode)) } }
+        let result = SystemError.retryingInterrupts { path.withCString { mkdir($0, mode_t(mode)) } }
         if result == 0 {
-            let chmodResult = retryingInterrupts { path.withCString { chmod($0, mode_t(mode)) } }
+            let chmodResult = SystemError.retryingInterrupts { path.withCString { chmod($0, mode_t(mode)) } }
             if chmodResult != 0 { throw StateError.current("chmod", path: path) }
             try syncDirectory(directory(of: path))
             return
