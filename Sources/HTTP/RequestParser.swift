@@ -37,9 +37,7 @@ public struct HTTPRequestParser: Sendable {
     /// The limits this parser enforces.
     public let limits: HTTPLimits
 
-    private var buffer: [UInt8] = []
-    /// The first byte of `buffer` not yet consumed.
-    private var start = 0
+    private var input = InputBuffer()
     private var state = State.head
     private var scanner = HeadScanner()
     private var pending: HTTPRequest? = nil
@@ -52,23 +50,17 @@ public struct HTTPRequestParser: Sendable {
 
     /// Buffers `bytes` that arrived on the connection.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        guard accepting else { return }
-        compact()
-        buffer.append(contentsOf: bytes)
+        if accepting { input.append(bytes) }
     }
 
     /// Buffers `bytes` that arrived on the connection.
     public mutating func append(_ bytes: [UInt8]) {
-        guard accepting else { return }
-        compact()
-        buffer.append(contentsOf: bytes)
+        if accepting { input.append(bytes) }
     }
 
     /// Buffers `bytes` that arrived on the connection.
     public mutating func append(_ bytes: ArraySlice<UInt8>) {
-        guard accepting else { return }
-        compact()
-        buffer.append(contentsOf: bytes)
+        if accepting { input.append(bytes) }
     }
 
     /// The next complete request, or nil if more bytes are needed (or the
@@ -92,9 +84,9 @@ public struct HTTPRequestParser: Sendable {
             state = .failed(.truncatedMessage)
             throw .truncatedMessage
         case .head:
-            var i = start
-            while i < buffer.count { // only leading empty lines may be pending
-                guard buffer[i] == cr || buffer[i] == lf else {
+            var i = input.start
+            while i < input.bytes.count { // only leading empty lines may be pending
+                guard input.bytes[i] == cr || input.bytes[i] == lf else {
                     state = .failed(.truncatedMessage)
                     throw .truncatedMessage
                 }
@@ -106,7 +98,7 @@ public struct HTTPRequestParser: Sendable {
     /// True if no byte of an unfinished request is buffered, so the peer may
     /// close here without losing anything.
     public var isAtRequestBoundary: Bool {
-        state == .head && start == buffer.count
+        state == .head && input.isConsumed
     }
 
     /// True after an upgrade request, until `takeRemainingBytes()` or `declineUpgrade()`.
@@ -118,10 +110,7 @@ public struct HTTPRequestParser: Sendable {
     /// Hands back every buffered byte not consumed by a request (after an
     /// upgrade: the first bytes of the new protocol) and empties the buffer.
     public mutating func takeRemainingBytes() -> [UInt8] {
-        let rest = Array(buffer[start...])
-        buffer.removeAll()
-        start = 0
-        return rest
+        input.takeRemaining()
     }
 
     /// Goes on parsing HTTP after an upgrade request the server refused.
@@ -137,16 +126,6 @@ public struct HTTPRequestParser: Sendable {
         }
     }
 
-    /// Drops consumed bytes from the front of the buffer.
-    private mutating func compact() {
-        if start == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            start = 0
-        } else if start > 0 {
-            buffer.removeSubrange(0..<start)
-            start = 0
-        }
-    }
 
     private mutating func step() throws(HTTPError) -> HTTPRequest? {
         switch state {
@@ -155,9 +134,9 @@ public struct HTTPRequestParser: Sendable {
         case .upgraded, .closed:
             return nil
         case .head:
-            guard let length = try scanner.scan(buffer, base: start, limits: limits) else { return nil }
-            let request = try parseHead(start..<(start + length))
-            start += length
+            guard let length = try scanner.scan(input.bytes, base: input.start, limits: limits) else { return nil }
+            let request = try parseHead(input.start..<(input.start + length))
+            input.start += length
             scanner.reset()
             let framing = try declaredFraming(request.headers, version: request.version, maxBody: limits.maxBodyBytes)
             switch framing {
@@ -179,8 +158,8 @@ public struct HTTPRequestParser: Sendable {
     }
 
     private mutating func readBody() throws(HTTPError) -> HTTPRequest? {
-        let (next, done) = try decoder.decode(buffer, from: start)
-        start = next
+        let (next, done) = try decoder.decode(input.bytes, from: input.start)
+        input.start = next
         guard done, var request = pending else { return nil }
         pending = nil
         request.body = decoder.takeBody()
@@ -194,8 +173,7 @@ public struct HTTPRequestParser: Sendable {
             state = .upgraded
         } else if !request.keepAlive {
             state = .closed
-            buffer.removeAll()
-            start = 0
+            input.removeAll()
         } else {
             state = .head
         }
@@ -204,12 +182,12 @@ public struct HTTPRequestParser: Sendable {
 
     /// Parses a complete head: request line and header fields.
     private func parseHead(_ range: Range<Int>) throws(HTTPError) -> HTTPRequest {
-        let head = try parseHeadLines(buffer, range)
+        let head = try parseHeadLines(input.bytes, range)
         let line = head.startLine
         // method SP request-target SP HTTP-version
         var i = line.lowerBound
-        while i < line.upperBound && buffer[i] != space {
-            guard isTokenByte(buffer[i]) else { throw .invalidMethod }
+        while i < line.upperBound && input.bytes[i] != space {
+            guard isTokenByte(input.bytes[i]) else { throw .invalidMethod }
             i += 1
         }
         guard i > line.lowerBound else { throw .invalidMethod }
@@ -217,20 +195,20 @@ public struct HTTPRequestParser: Sendable {
         let method = line.lowerBound..<i
         i += 1
         let targetStart = i
-        while i < line.upperBound && buffer[i] != space {
-            guard buffer[i] > space && buffer[i] < 0x7F else { throw .invalidTarget }
+        while i < line.upperBound && input.bytes[i] != space {
+            guard input.bytes[i] > space && input.bytes[i] < 0x7F else { throw .invalidTarget }
             i += 1
         }
         guard i > targetStart else { throw .invalidTarget }
         guard i < line.upperBound else { throw .invalidRequestLine }
         let target = targetStart..<i
-        guard let version = try parseVersion(buffer, (i + 1)..<line.upperBound) else {
+        guard let version = try parseVersion(input.bytes, (i + 1)..<line.upperBound) else {
             throw .invalidRequestLine
         }
         let hosts = head.headers.count(of: "Host")
         if hosts > 1 || (version == .http11 && hosts == 0) { throw .invalidHost }
-        return HTTPRequest(method: String(decoding: buffer[method], as: UTF8.self),
-                           target: String(decoding: buffer[target], as: UTF8.self),
+        return HTTPRequest(method: String(decoding: input.bytes[method], as: UTF8.self),
+                           target: String(decoding: input.bytes[target], as: UTF8.self),
                            version: version, headers: head.headers)
     }
 }

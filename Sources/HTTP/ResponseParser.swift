@@ -36,8 +36,7 @@ public struct HTTPResponseParser: Sendable {
     /// The limits this parser enforces.
     public let limits: HTTPLimits
 
-    private var buffer: [UInt8] = []
-    private var start = 0
+    private var input = InputBuffer()
     private var state = State.head
     private var scanner = HeadScanner()
     private var pending: HTTPResponse? = nil
@@ -50,23 +49,17 @@ public struct HTTPResponseParser: Sendable {
 
     /// Buffers `bytes` that arrived on the connection.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        guard accepting else { return }
-        compact()
-        buffer.append(contentsOf: bytes)
+        if accepting { input.append(bytes) }
     }
 
     /// Buffers `bytes` that arrived on the connection.
     public mutating func append(_ bytes: [UInt8]) {
-        guard accepting else { return }
-        compact()
-        buffer.append(contentsOf: bytes)
+        if accepting { input.append(bytes) }
     }
 
     /// Buffers `bytes` that arrived on the connection.
     public mutating func append(_ bytes: ArraySlice<UInt8>) {
-        guard accepting else { return }
-        compact()
-        buffer.append(contentsOf: bytes)
+        if accepting { input.append(bytes) }
     }
 
     /// The next complete response, or nil if more bytes are needed (or the
@@ -101,7 +94,7 @@ public struct HTTPResponseParser: Sendable {
             state = .closed
             return response
         case .head:
-            guard start == buffer.count else {
+            guard input.isConsumed else {
                 state = .failed(.truncatedMessage)
                 throw .truncatedMessage
             }
@@ -119,10 +112,7 @@ public struct HTTPResponseParser: Sendable {
     /// Hands back every buffered byte not consumed by a response (after a
     /// protocol switch: the first bytes of the new protocol) and empties the buffer.
     public mutating func takeRemainingBytes() -> [UInt8] {
-        let rest = Array(buffer[start...])
-        buffer.removeAll()
-        start = 0
-        return rest
+        input.takeRemaining()
     }
 
     /// False once the parser has closed or failed: later bytes are dropped.
@@ -133,16 +123,6 @@ public struct HTTPResponseParser: Sendable {
         }
     }
 
-    /// Drops consumed bytes from the front of the buffer.
-    private mutating func compact() {
-        if start == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            start = 0
-        } else if start > 0 {
-            buffer.removeSubrange(0..<start)
-            start = 0
-        }
-    }
 
     private mutating func step(requestMethod: String) throws(HTTPError) -> HTTPResponse? {
         switch state {
@@ -153,9 +133,9 @@ public struct HTTPResponseParser: Sendable {
         case .body:
             return try readBody()
         case .head:
-            guard let length = try scanner.scan(buffer, base: start, limits: limits) else { return nil }
-            let response = try parseHead(start..<(start + length))
-            start += length
+            guard let length = try scanner.scan(input.bytes, base: input.start, limits: limits) else { return nil }
+            let response = try parseHead(input.start..<(input.start + length))
+            input.start += length
             scanner.reset()
             if response.status == 101 || (requestMethod == "CONNECT" && response.status / 100 == 2) {
                 state = .upgraded
@@ -179,8 +159,8 @@ public struct HTTPResponseParser: Sendable {
     }
 
     private mutating func readBody() throws(HTTPError) -> HTTPResponse? {
-        let (next, done) = try decoder.decode(buffer, from: start)
-        start = next
+        let (next, done) = try decoder.decode(input.bytes, from: input.start)
+        input.start = next
         guard done, var response = pending else { return nil }
         pending = nil
         response.body = decoder.takeBody()
@@ -196,24 +176,24 @@ public struct HTTPResponseParser: Sendable {
 
     /// Parses a complete head: status line and header fields.
     private func parseHead(_ range: Range<Int>) throws(HTTPError) -> HTTPResponse {
-        let head = try parseHeadLines(buffer, range)
+        let head = try parseHeadLines(input.bytes, range)
         let line = head.startLine
         // HTTP-version SP 3DIGIT SP reason-phrase
         var i = line.lowerBound
-        while i < line.upperBound && buffer[i] != space { i += 1 }
-        guard let version = try parseVersion(buffer, line.lowerBound..<i) else { throw .invalidStatusLine }
+        while i < line.upperBound && input.bytes[i] != space { i += 1 }
+        guard let version = try parseVersion(input.bytes, line.lowerBound..<i) else { throw .invalidStatusLine }
         guard i + 4 <= line.upperBound,
-              let d0 = decimalValue(buffer[i + 1]), let d1 = decimalValue(buffer[i + 2]),
-              let d2 = decimalValue(buffer[i + 3]), d0 >= 1 else { throw .invalidStatusLine }
+              let d0 = decimalValue(input.bytes[i + 1]), let d1 = decimalValue(input.bytes[i + 2]),
+              let d2 = decimalValue(input.bytes[i + 3]), d0 >= 1 else { throw .invalidStatusLine }
         let status = d0 * 100 + d1 * 10 + d2
         i += 4
         var reason = i..<i
         if i < line.upperBound {
-            guard buffer[i] == space else { throw .invalidStatusLine }
+            guard input.bytes[i] == space else { throw .invalidStatusLine }
             reason = (i + 1)..<line.upperBound
-            for j in reason where !isFieldValueByte(buffer[j]) { throw .invalidStatusLine }
+            for j in reason where !isFieldValueByte(input.bytes[j]) { throw .invalidStatusLine }
         }
-        return HTTPResponse(status: status, reason: String(decoding: buffer[reason], as: UTF8.self),
+        return HTTPResponse(status: status, reason: String(decoding: input.bytes[reason], as: UTF8.self),
                             version: version, headers: head.headers)
     }
 }
