@@ -37,16 +37,17 @@ let package = Package(
         .target(name: "CBenchBaseline", path: "Sources/CBenchBaseline"),
         .executableTarget(name: "tern-bench", dependencies: ["WireGuard", "IP", "TernCrypto", "CTern", "CBenchBaseline"]),
 
-        // Tests.
-        .testTarget(name: "BytesTests", dependencies: ["Bytes"]),
-        .testTarget(name: "TernCryptoTests", dependencies: ["TernCrypto", "SelfTest", "Bytes"]),
-        .testTarget(name: "IPTests", dependencies: ["IP"]),
-        .testTarget(name: "WireGuardTests", dependencies: ["WireGuard", "TernCrypto", "Bytes", "IP"]),
-        .testTarget(name: "UAPITests", dependencies: ["UAPI", "WireGuard", "TernCrypto", "IP"]),
+        // Tests, and what they share.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "BytesTests", dependencies: ["TestSupport", "Bytes"]),
+        .testTarget(name: "TernCryptoTests", dependencies: ["TestSupport", "TernCrypto", "SelfTest", "Bytes"]),
+        .testTarget(name: "IPTests", dependencies: ["TestSupport", "IP"]),
+        .testTarget(name: "WireGuardTests", dependencies: ["TestSupport", "WireGuard", "TernCrypto", "Bytes", "IP"]),
+        .testTarget(name: "UAPITests", dependencies: ["TestSupport", "UAPI", "WireGuard", "TernCrypto", "IP"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux", "CTern", "IP"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "CTern", "IP"]),
-        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "JSONTests", dependencies: ["TestSupport", "JSON"]),
+        .testTarget(name: "HTTPTests", dependencies: ["TestSupport", "HTTP"]),
         .testTarget(name: "StateTests", dependencies: ["State", "CTern"]),
     ]
 )

@@ -47,18 +47,9 @@ public struct HTTPResponseParser: Sendable {
         self.limits = limits
     }
 
-    /// Buffers `bytes` that arrived on the connection.
-    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        if accepting { input.append(bytes) }
-    }
-
-    /// Buffers `bytes` that arrived on the connection.
-    public mutating func append(_ bytes: [UInt8]) {
-        if accepting { input.append(bytes) }
-    }
-
-    /// Buffers `bytes` that arrived on the connection.
-    public mutating func append(_ bytes: ArraySlice<UInt8>) {
+    /// Buffers `bytes` that arrived on the connection (a buffer pointer,
+    /// an array or a slice).
+    public mutating func append<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         if accepting { input.append(bytes) }
     }
 

@@ -1,6 +1,7 @@
 import Bytes
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Base64")
 struct Base64Tests {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Testing
+import TestSupport
 
 /// A loopback TCP server that feeds what it receives to `HTTPRequestParser`
 /// and answers each request with `HTTPResponse.serialized()`: the body

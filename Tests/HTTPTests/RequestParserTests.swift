@@ -1,5 +1,6 @@
 import HTTP
 import Testing
+import TestSupport
 
 @Suite struct RequestParserTests {
     static let post = "POST /v1/nodes?limit=5&x=1 HTTP/1.1\r\nHost: control.example\r\n"

@@ -1,4 +1,5 @@
 import HTTP
+import TestSupport
 
 /// The UTF-8 bytes of `text`.
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
@@ -50,18 +51,4 @@ func parseResponses(_ input: [UInt8], splits: [Int] = [], method: String = "GET"
         return (responses, error, parser)
     }
     return (responses, nil, parser)
-}
-
-/// A small deterministic generator (SplitMix64) so that a failing "random"
-/// case is the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import IP
+import TestSupport
 
 /// Hand-built packets. Checksums are left zero: IPPacket does not verify them.
 private enum Build {

@@ -2,6 +2,7 @@ import Glibc
 import Testing
 
 @testable import IP
+import TestSupport
 
 @Suite("IPv4Address")
 struct IPv4AddressTests {

@@ -2,6 +2,7 @@ import Glibc
 import Testing
 
 @testable import IP
+import TestSupport
 
 @Suite("IPv6Address")
 struct IPv6AddressTests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import IP
+import TestSupport
 
 @Suite("IPPrefix")
 struct IPPrefixTests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import IP
+import TestSupport
 
 /// The obviously-correct table the trie is checked against: a plain list of
 /// (prefix, value) scanned in full for every question.

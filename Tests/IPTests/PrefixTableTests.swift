@@ -1,6 +1,7 @@
 import Testing
 
 @testable import IP
+import TestSupport
 
 /// Parses a prefix in a test, where the text is known to be valid.
 private func prefix(_ text: String) -> IPPrefix { try! IPPrefix(text) }

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Testing
+import TestSupport
 
 /// Compares this parser and serializer with Foundation's JSONSerialization.
 @Suite struct DifferentialTests {

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Testing
+import TestSupport
 
 @Suite struct NumberConversionTests {
     /// Distance in units in the last place between two finite doubles of the same sign.

@@ -1,5 +1,6 @@
 import JSON
 import Testing
+import TestSupport
 
 @Suite struct SerializerTests {
     static let sample: JSONValue = [

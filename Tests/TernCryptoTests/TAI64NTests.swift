@@ -1,6 +1,7 @@
 import SelfTest
 import TernCrypto
 import Testing
+import TestSupport
 
 @Suite("TAI64N")
 struct TAI64NTests {

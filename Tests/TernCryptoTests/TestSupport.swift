@@ -1,5 +1,6 @@
 import Bytes
 import TernCrypto
+import TestSupport
 
 /// The lowercase hex spelling of an inline byte array, so results compare as strings.
 func hex<let n: Int>(_ value: InlineArray<n, UInt8>) -> String {
@@ -43,27 +44,6 @@ func blake2s(_ input: [UInt8], key: [UInt8] = [], outputLength: Int = 32) -> [UI
     var out = [UInt8](repeating: 0, count: outputLength)
     out.withUnsafeMutableBytes { hasher.finalize(into: $0) }
     return out
-}
-
-/// A small deterministic generator (SplitMix64) so that a failing "random" case
-/// is the same on every run and can be reproduced.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// `count` pseudo-random bytes from `generator`.
-func randomBytes(_ count: Int, using generator: inout SplitMix64) -> [UInt8] {
-    (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
 }
 
 /// `count` bytes from the kernel's random source (for keys and nonces).

@@ -1,5 +1,6 @@
 import TernCrypto
 import Testing
+import TestSupport
 
 @Suite("X25519")
 struct X25519Tests {

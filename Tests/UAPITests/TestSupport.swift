@@ -2,27 +2,15 @@ import IP
 import TernCrypto
 import UAPI
 import WireGuard
+import TestSupport
 
 /// A deterministic random source (SplitMix64) so every run is the same.
 struct SeededRandom: RandomSource {
-    var state: UInt64
+    private var generator: SplitMix64
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    init(state: UInt64) { generator = SplitMix64(seed: state) }
 
-    mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) {
-        var i = 0
-        while i < buffer.count {
-            let word = next()
-            for j in 0..<min(8, buffer.count - i) { buffer[i + j] = UInt8(truncatingIfNeeded: word >> (8 * UInt64(j))) }
-            i += 8
-        }
-    }
+    mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) { generator.fill(buffer) }
 }
 
 /// Keys used throughout (the hex keys of wireguard.com's cross-platform example).
