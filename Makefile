@@ -9,7 +9,7 @@ FUZZ_TARGETS := $(basename $(notdir $(wildcard Tests/Fuzz/*.swift)))
 # Debian packages the build and the tests need: libraries, ARM emulation, and
 # the real WireGuard peers and network tools the integration tests use.
 PACKAGES := libsodium-dev libmnl-dev qemu-user-static wireguard-go wireguard-tools \
-	iperf3 iproute2 nftables iputils-ping util-linux bc python3
+	iperf3 iproute2 nftables iputils-ping util-linux bc python3 curl
 
 .PHONY: all deps build test integration release release-all selftest demo bench bench-crypto fuzz clean
 
