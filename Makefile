@@ -33,10 +33,14 @@ test: deps
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 	$(MAKE) --no-print-directory integration
 
-## integration: ternd --wg against wireguard-go and wg/wg-quick, in namespaces (root)
+## integration: namespace tests (root): the Embedded ternd --wg against wireguard-go
+## and wg/wg-quick; ternd (normal Swift build, with its runtime checks) configuring
+## the host's interface, routes and nftables
 integration: deps
 	cross/build.sh amd64
 	timeout 300 Tests/Integration/wg-interop.sh build/amd64/ternd
+	swift build --product ternd
+	timeout 120 Tests/Integration/host-network.sh .build/debug/ternd
 
 ## release ARCH=amd64|arm64|armhf: Embedded Swift release binaries in build/<arch>/
 release: deps

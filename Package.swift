@@ -27,13 +27,13 @@ let package = Package(
         .target(name: "State", dependencies: ["CTern", "Linux"]),
 
         // Engine.
-        .target(name: "Node", dependencies: ["WireGuard", "UAPI", "Linux", "IP", "TernCrypto", "CTern"]),
+        .target(name: "Node", dependencies: ["WireGuard", "UAPI", "Linux", "Netlink", "IP", "TernCrypto", "CTern"]),
 
         // Known-answer tables shared by the unit tests and `ternd selftest`.
         .target(name: "SelfTest", dependencies: ["TernCrypto", "Bytes"]),
 
         // Executables.
-        .executableTarget(name: "ternd", dependencies: ["Node", "SelfTest", "TernCrypto", "CTern"]),
+        .executableTarget(name: "ternd", dependencies: ["Node", "Netlink", "IP", "SelfTest", "TernCrypto", "CTern"]),
         .target(name: "CBenchBaseline", path: "Sources/CBenchBaseline"),
         .executableTarget(name: "tern-bench", dependencies: ["WireGuard", "IP", "TernCrypto", "CTern", "CBenchBaseline"]),
 

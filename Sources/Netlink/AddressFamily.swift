@@ -31,5 +31,5 @@ public enum AddressFamily: Hashable, Sendable {
     }
 
     /// "IPv4" or "IPv6".
-    var name: String { self == .ipv4 ? "IPv4" : "IPv6" }
+    public var name: String { self == .ipv4 ? "IPv4" : "IPv6" }
 }

@@ -23,6 +23,8 @@ public final class WireGuardInterface {
 
     private let device: Device<SystemRandom>
     private var settings = DeviceSettings()
+    /// The listen port and fwmark the UDP socket has.
+    private var socketSettings = DeviceSettings()
     private let clock: NodeClock
     private let loop: EventLoop
     private let tun: TunDevice
@@ -67,6 +69,7 @@ public final class WireGuardInterface {
         // UDP GRO (Linux 5.0); without it every datagram arrives on its own, which also works.
         try? socket.setReceiveOffload(true)
         settings.listenPort = socket.port
+        socketSettings.listenPort = socket.port
         control = try ControlServer(path: "/var/run/wireguard/" + tun.name + ".sock", firstToken: Token.firstClient)
 
         device = Device(random: SystemRandom(), mtu: 1420)
@@ -197,10 +200,11 @@ public final class WireGuardInterface {
         }
     }
 
-    /// Applies a new listen port or fwmark to the UDP socket.
+    /// Applies a new listen port or fwmark to the UDP socket. It runs while
+    /// `settings` is being modified, so it compares against `socketSettings`.
     private func configureSocket(_ wanted: DeviceSettings) throws(UAPIError) -> DeviceSettings {
         var result = wanted
-        if wanted.listenPort != settings.listenPort || wanted.listenPort == 0 {
+        if wanted.listenPort != socketSettings.listenPort || wanted.listenPort == 0 {
             let oldDescriptor = socket.fileDescriptor
             do { try socket.rebind(port: wanted.listenPort) } catch {
                 throw error.isAddressInUse ? .addressInUse : .io
@@ -209,9 +213,10 @@ public final class WireGuardInterface {
             try? loop.register(socket.fileDescriptor, token: Token.socket, interest: .readable)
             result.listenPort = socket.port
         }
-        if wanted.fwmark != settings.fwmark {
+        if wanted.fwmark != socketSettings.fwmark {
             do { try socket.setFirewallMark(wanted.fwmark) } catch { throw .addressInUse }
         }
+        socketSettings = result
         return result
     }
 

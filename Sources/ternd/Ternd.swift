@@ -1,5 +1,6 @@
 import CTern
 import Linux
+import Netlink
 import Node
 import SelfTest
 import TernCrypto
@@ -11,7 +12,7 @@ enum Ternd {
     static let version = "0.1.0"
 
     static let usage = """
-        usage: ternd --wg [-f|--foreground] INTERFACE
+        usage: ternd --wg [-f|--foreground] [network options] INTERFACE
                ternd [-f|--foreground] INTERFACE
                ternd <command>
 
@@ -19,6 +20,8 @@ enum Ternd {
                         over /var/run/wireguard/INTERFACE.sock, like wireguard-go;
                         goes to the background once the interface is ready
                         unless -f/--foreground (or WG_PROCESS_FOREGROUND=1)
+
+        \(NetworkOptions.help)
 
         commands:
           selftest    run the known-answer tests of every primitive and exit
@@ -57,11 +60,25 @@ enum Ternd {
 
     static let knownCommands = ["selftest", "version", "help", ""]
 
-    /// `--wg IFACE`: parses the wireguard-go style arguments and runs the interface.
+    /// `--wg IFACE`: parses the wireguard-go style arguments (and the
+    /// network options) and runs the interface.
     static func wireGuard(_ arguments: [String]) -> Int32 {
         var foreground = false
         var interface: String?
-        for argument in arguments {
+        var network = NetworkOptions()
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            do {
+                if let next = try network.parse(arguments, at: index) {
+                    index = next
+                    continue
+                }
+            } catch {
+                writeError("ternd: " + error.message)
+                return 2
+            }
+            index += 1
             switch argument {
             case "--wg": continue
             case "-f", "--foreground": foreground = true
@@ -95,24 +112,45 @@ enum Ternd {
                 return 1
             }
         }
+        func fail(_ message: String) -> Int32 {
+            if let readiness = readiness.take() { readiness.fail(message) } else { writeError(message) }
+            return 1
+        }
         let wg: WireGuardInterface
         do {
             wg = try WireGuardInterface(name: interface, timeScale: timeScale)
         } catch {
-            let message = "ternd: cannot create interface " + interface + ": " + error.description
-            if let readiness = readiness.take() { readiness.fail(message) } else { writeError(message) }
-            return 1
+            return fail("ternd: cannot create interface " + interface + ": " + error.description)
+        }
+        var host: HostNetwork? = nil
+        if network.configuresHost {
+            do {
+                let configurator = try HostNetwork(log: { writeError("ternd: " + $0) })
+                host = configurator
+                try configurator.apply(network.plan(interface: wg.name))
+            } catch {
+                // Undo what was applied before the failure; the interface goes with the process.
+                try? host?.remove()
+                return fail("ternd: cannot configure " + wg.name + ": " + error.description)
+            }
         }
         if let readiness = readiness.take() {
             do { try readiness.succeed() } catch { return 1 }
         } else {
-            writeError("ternd: interface " + wg.name + " is up; configure it with wg")
+            writeError("ternd: interface " + wg.name + (host == nil ? " is up; configure it with wg" : " is configured"))
         }
+        var status: Int32 = 0
         do { try wg.run() } catch {
             writeError("ternd: " + error.description)
-            return 1
+            status = 1
         }
-        return 0
+        if let host {
+            do { try host.remove() } catch {
+                writeError("ternd: cleaning up: " + error.description)
+                status = 1
+            }
+        }
+        return status
     }
 
     /// Linux interface names: 1-15 bytes, no '/', no whitespace, not "." or "..".
