@@ -20,6 +20,7 @@ let package = Package(
         .target(name: "UAPI", dependencies: ["WireGuard", "TernCrypto", "Bytes", "IP"]),
         .target(name: "JSON"),
         .target(name: "HTTP"),
+        .target(name: "ControlProtocol", dependencies: ["WireGuard", "TernCrypto", "Bytes", "IP", "JSON"]),
 
         // Linux shell.
         .target(name: "Linux", dependencies: ["CTern", "IP"]),
@@ -49,5 +50,6 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["TestSupport", "JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["TestSupport", "HTTP"]),
         .testTarget(name: "StateTests", dependencies: ["State", "CTern"]),
+        .testTarget(name: "ControlProtocolTests", dependencies: ["TestSupport", "ControlProtocol", "WireGuard", "TernCrypto", "JSON", "IP"]),
     ]
 )

@@ -13,7 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 # Library modules in dependency order, and the programs built on them.
-libraries="Bytes TernCrypto IP JSON HTTP SelfTest WireGuard UAPI Linux Netlink State Node"
+libraries="Bytes TernCrypto IP JSON HTTP SelfTest WireGuard UAPI ControlProtocol Linux Netlink State Node"
 programs="ternd tern-bench"
 
 swiftc=${SWIFTC:-$(command -v swiftc)}
@@ -46,7 +46,7 @@ esac
 clang_target=$triple
 [ "$arch" = armhf ] && clang_target=armv7-linux-gnueabihf
 
-out="build/$arch"
+out=${TERN_BUILD_DIR:-build}/$arch     # TERN_BUILD_DIR: for parallel builds
 objects="$out/obj"
 rm -rf "$objects"
 mkdir -p "$objects"

@@ -14,17 +14,22 @@ cd "$root"
 [ -f "Tests/Fuzz/$target.swift" ] || { echo "fuzz.sh: no Tests/Fuzz/$target.swift" >&2; exit 2; }
 
 # Library modules in dependency order (as in cross/build.sh).
-libraries="Bytes TernCrypto IP JSON HTTP WireGuard UAPI Linux State"
+libraries="Bytes TernCrypto IP JSON HTTP WireGuard UAPI ControlProtocol Linux State"
 
 out="build/fuzz/$target"
 objects="build/fuzz/obj"
 mkdir -p "$out/corpus" "$objects"
 flags=(-swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g -I Sources/CTern -I "$objects")
 
-for module in $libraries; do
-    swiftc "${flags[@]}" -module-name "$module" -emit-module -emit-module-path "$objects/$module.swiftmodule" \
-        -wmo -c $(find "Sources/$module" -name '*.swift' | sort) -o "$objects/$module.o"
-done
+# The libraries are shared by every target: build them once per source change.
+stamp=$(for module in $libraries; do find "Sources/$module" -name '*.swift' | sort | xargs cat; done | sha256sum | cut -c1-64)
+if [ "$(cat "$objects/stamp" 2>/dev/null)" != "$stamp" ]; then
+    for module in $libraries; do
+        swiftc "${flags[@]}" -module-name "$module" -emit-module -emit-module-path "$objects/$module.swiftmodule" \
+            -wmo -c $(find "Sources/$module" -name '*.swift' | sort) -o "$objects/$module.o"
+    done
+    echo "$stamp" > "$objects/stamp"
+fi
 objs=()
 for module in $libraries; do objs+=("$objects/$module.o"); done
 swiftc "${flags[@]}" -module-name "$target" "Tests/Fuzz/$target.swift" "${objs[@]}" -lsodium -lm \
