@@ -27,6 +27,9 @@ let package = Package(
         .target(name: "Netlink", dependencies: ["CTern", "IP"]),
         .target(name: "State", dependencies: ["CTern", "Linux"]),
 
+        // Coordination server core.
+        .target(name: "Coordinator", dependencies: ["ControlProtocol", "State", "JSON", "IP", "TernCrypto", "Bytes"]),
+
         // Engine.
         .target(name: "Node", dependencies: ["WireGuard", "UAPI", "Linux", "Netlink", "IP", "TernCrypto", "CTern"]),
 
@@ -51,5 +54,6 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["TestSupport", "HTTP"]),
         .testTarget(name: "StateTests", dependencies: ["State", "CTern"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["TestSupport", "ControlProtocol", "WireGuard", "TernCrypto", "JSON", "IP"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["TestSupport", "Coordinator", "ControlProtocol", "State", "JSON", "IP", "TernCrypto", "CTern"]),
     ]
 )

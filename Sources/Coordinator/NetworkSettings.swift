@@ -1,0 +1,60 @@
+import IP
+import TernCrypto
+
+/// The network-wide settings, fixed when the network is created (the key
+/// lifetime can be changed later).
+public struct NetworkSettings: Equatable, Sendable {
+    /// Where IPv4 mesh addresses come from (100.64.0.0/10 by default).
+    public var ipv4Range: IPPrefix
+    /// Where IPv6 mesh addresses come from: a ULA /48 drawn once per network.
+    public var ipv6Range: IPPrefix
+    /// How long a node key stays valid after a login, in seconds; nil for never.
+    public var keyLifetime: Int64?
+
+    /// 180 days, in seconds.
+    public static let defaultKeyLifetime: Int64 = 180 * 86_400
+
+    /// The CGNAT range 100.64.0.0/10 (RFC 6598), as Tailscale uses.
+    public static var defaultIPv4Range: IPPrefix {
+        // 100.64.0.0 is a valid address and /10 a valid length: cannot fail.
+        try! IPPrefix(.v4(IPv4Address(100, 64, 0, 0)), length: 10)
+    }
+
+    /// Settings with these values; `Registry` checks them (`validate()`).
+    public init(ipv4Range: IPPrefix, ipv6Range: IPPrefix, keyLifetime: Int64? = NetworkSettings.defaultKeyLifetime) {
+        self.ipv4Range = ipv4Range
+        self.ipv6Range = ipv6Range
+        self.keyLifetime = keyLifetime
+    }
+
+    /// Settings for a new network: `ipv4Range`, a fresh random ULA /48
+    /// (RFC 4193: fd00::/8 plus a 40-bit random global id), `keyLifetime`.
+    public static func generate(ipv4Range: IPPrefix = NetworkSettings.defaultIPv4Range,
+                                keyLifetime: Int64? = NetworkSettings.defaultKeyLifetime) -> NetworkSettings {
+        var random: UInt64 = 0
+        withUnsafeMutableBytes(of: &random) { Random.fill($0) }
+        return NetworkSettings(ipv4Range: ipv4Range, ipv6Range: uniqueLocalPrefix(globalID: random),
+                               keyLifetime: keyLifetime)
+    }
+
+    /// The ULA /48 `fdXX:XXXX:XXXX::/48` for the low 40 bits of `globalID`.
+    public static func uniqueLocalPrefix(globalID: UInt64) -> IPPrefix {
+        let high = (UInt64(0xfd) << 56) | ((globalID & 0xff_ffff_ffff) << 16)
+        return try! IPPrefix(.v6(IPv6Address(high: high, low: 0)), length: 48)
+    }
+
+    /// Refuses settings the allocator cannot serve: an IPv4 range of /8 to
+    /// /30, an IPv6 range of /64 or shorter (node addresses put the IPv4
+    /// address in the low 32 bits), a positive lifetime.
+    public func validate() throws(RegistryError) {
+        guard case .v4 = ipv4Range.address, ipv4Range.length >= 8, ipv4Range.length <= 30 else {
+            throw RegistryError(.invalidArgument, "IPv4 range " + ipv4Range.description + " must be an IPv4 prefix of /8 to /30")
+        }
+        guard case .v6 = ipv6Range.address, ipv6Range.length <= 64 else {
+            throw RegistryError(.invalidArgument, "IPv6 range " + ipv6Range.description + " must be an IPv6 prefix of /64 or shorter")
+        }
+        if let keyLifetime, keyLifetime <= 0 {
+            throw RegistryError(.invalidArgument, "key lifetime must be positive (or none)")
+        }
+    }
+}
