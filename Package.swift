@@ -5,6 +5,7 @@ let package = Package(
     name: "Tern",
     products: [
         .executable(name: "ternd", targets: ["ternd"]),
+        .executable(name: "tern", targets: ["tern"]),
     ],
     targets: [
         // The only door to C: libc, Linux uapi headers, libsodium, libmnl.
@@ -26,6 +27,7 @@ let package = Package(
         .target(name: "Linux", dependencies: ["CTern", "IP"]),
         .target(name: "Netlink", dependencies: ["CTern", "IP"]),
         .target(name: "State", dependencies: ["CTern", "Linux"]),
+        .target(name: "LocalAPI", dependencies: ["HTTP", "JSON", "Linux", "CTern"]),
 
         // Coordination server core.
         .target(name: "Coordinator", dependencies: ["ControlProtocol", "State", "JSON", "IP", "TernCrypto", "Bytes"]),
@@ -38,6 +40,7 @@ let package = Package(
 
         // Executables.
         .executableTarget(name: "ternd", dependencies: ["Node", "Netlink", "IP", "SelfTest", "TernCrypto", "CTern"]),
+        .executableTarget(name: "tern", dependencies: ["LocalAPI", "HTTP", "JSON", "IP", "CTern"]),
         .target(name: "CBenchBaseline", path: "Sources/CBenchBaseline"),
         .executableTarget(name: "tern-bench", dependencies: ["WireGuard", "IP", "TernCrypto", "CTern", "CBenchBaseline"]),
 
@@ -53,6 +56,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["TestSupport", "JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["TestSupport", "HTTP"]),
         .testTarget(name: "StateTests", dependencies: ["State", "CTern"]),
+        .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "HTTP", "JSON", "Linux", "CTern"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["TestSupport", "ControlProtocol", "WireGuard", "TernCrypto", "JSON", "IP"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["TestSupport", "Coordinator", "ControlProtocol", "State", "JSON", "IP", "TernCrypto", "CTern"]),
     ]
