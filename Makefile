@@ -34,13 +34,15 @@ test: deps
 	$(MAKE) --no-print-directory integration
 
 ## integration: namespace tests (root): the Embedded ternd --wg against wireguard-go
-## and wg/wg-quick; ternd (normal Swift build, with its runtime checks) configuring
-## the host's interface, routes and nftables
+## and wg/wg-quick; then, with the normal Swift build (and its runtime checks),
+## ternd configuring the host's interface, routes and nftables, and the mesh:
+## tern-control with ternd nodes driven by tern
 integration: deps
 	cross/build.sh amd64
 	timeout 300 Tests/Integration/wg-interop.sh build/amd64/ternd
-	swift build --product ternd
+	swift build
 	timeout 120 Tests/Integration/host-network.sh .build/debug/ternd
+	timeout 400 Tests/Integration/mesh.sh .build/debug
 
 ## release ARCH=amd64|arm64|armhf: Embedded Swift release binaries in build/<arch>/
 release: deps
@@ -62,12 +64,14 @@ demo: deps
 	timeout 300 Tests/Integration/wg-interop.sh build/amd64/ternd
 
 ## bench: tunnel throughput, CPU, RSS and RTT against wireguard-go (namespaces, iperf3),
-## heap allocations per packet, and handshakes per second
+## heap allocations per packet, handshakes per second, and tern-control under
+## 1,000 simulated nodes (registration, one change's fan-out, RSS, state size)
 bench: deps
 	cross/build.sh amd64
 	Tests/Bench/tunnel.sh 10
 	Tests/Bench/allocations.sh 5
 	cross/run.sh amd64 tern-bench handshake
+	Tests/Bench/control-load.sh build/amd64 1000
 
 ## bench-crypto: AEAD, BLAKE2s and X25519 throughput of the amd64 release build, against C
 bench-crypto: deps

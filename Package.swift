@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .executable(name: "ternd", targets: ["ternd"]),
         .executable(name: "tern", targets: ["tern"]),
+        .executable(name: "tern-control", targets: ["tern-control"]),
     ],
     targets: [
         // The only door to C: libc, Linux uapi headers, libsodium, libmnl.
@@ -29,11 +30,16 @@ let package = Package(
         .target(name: "State", dependencies: ["CTern", "Linux"]),
         .target(name: "LocalAPI", dependencies: ["HTTP", "JSON", "Linux", "CTern"]),
 
+        // Mesh node core: control client, map application, probes.
+        .target(name: "Mesh", dependencies: ["ControlProtocol", "WireGuard", "HTTP", "JSON", "IP", "TernCrypto", "Bytes"]),
+
         // Coordination server core.
         .target(name: "Coordinator", dependencies: ["ControlProtocol", "State", "JSON", "IP", "TernCrypto", "Bytes"]),
 
         // Engine.
-        .target(name: "Node", dependencies: ["WireGuard", "UAPI", "Linux", "Netlink", "IP", "TernCrypto", "CTern"]),
+        .target(name: "Node", dependencies: [
+            "WireGuard", "UAPI", "Linux", "Netlink", "Mesh", "ControlProtocol", "LocalAPI", "State", "JSON", "IP", "TernCrypto", "CTern",
+        ]),
 
         // Known-answer tables shared by the unit tests and `ternd selftest`.
         .target(name: "SelfTest", dependencies: ["TernCrypto", "Bytes"]),
@@ -41,8 +47,13 @@ let package = Package(
         // Executables.
         .executableTarget(name: "ternd", dependencies: ["Node", "Netlink", "IP", "SelfTest", "TernCrypto", "CTern"]),
         .executableTarget(name: "tern", dependencies: ["LocalAPI", "HTTP", "JSON", "IP", "CTern"]),
+        .executableTarget(name: "tern-control", dependencies: [
+            "Coordinator", "ControlProtocol", "LocalAPI", "Linux", "HTTP", "JSON", "IP", "TernCrypto", "State", "WireGuard", "CTern",
+        ]),
         .target(name: "CBenchBaseline", path: "Sources/CBenchBaseline"),
-        .executableTarget(name: "tern-bench", dependencies: ["WireGuard", "IP", "TernCrypto", "CTern", "CBenchBaseline"]),
+        .executableTarget(name: "tern-bench", dependencies: [
+            "WireGuard", "IP", "TernCrypto", "CTern", "CBenchBaseline", "ControlProtocol", "Mesh", "Linux",
+        ]),
 
         // Tests, and what they share.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -56,6 +67,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["TestSupport", "JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["TestSupport", "HTTP"]),
         .testTarget(name: "StateTests", dependencies: ["State", "CTern"]),
+        .testTarget(name: "MeshTests", dependencies: ["TestSupport", "Mesh", "ControlProtocol", "WireGuard", "JSON", "IP", "TernCrypto"]),
         .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "HTTP", "JSON", "Linux", "CTern"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["TestSupport", "ControlProtocol", "WireGuard", "TernCrypto", "JSON", "IP"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["TestSupport", "Coordinator", "ControlProtocol", "State", "JSON", "IP", "TernCrypto", "CTern"]),

@@ -97,6 +97,11 @@ public class StreamConnection {
 
     /// `write(_:)` for an array (whose `withUnsafeBytes` cannot pass a typed error through).
     public final func write(_ bytes: [UInt8]) throws(SystemError) -> Bool {
+        try write(bytes[...])
+    }
+
+    /// `write(_:)` for a slice of an array.
+    public final func write(_ bytes: ArraySlice<UInt8>) throws(SystemError) -> Bool {
         var failure: SystemError?
         let taken = bytes.withUnsafeBytes { raw -> Bool in
             do throws(SystemError) {

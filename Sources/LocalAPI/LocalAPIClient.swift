@@ -79,7 +79,7 @@ public struct LocalAPIClient: Sendable {
             do throws(SystemError) {
                 while offset < bytes.count {
                     let end = min(bytes.count, offset + connection.outputSpace)
-                    guard end > offset, try write(bytes[offset..<end], to: connection) else { break }
+                    guard end > offset, try connection.write(bytes[offset..<end]) else { break }
                     offset = end
                 }
                 if try connection.flush() && offset == bytes.count { return }
@@ -158,19 +158,5 @@ public struct LocalAPIClient: Sendable {
         }
         if let failure { throw failure }
         return count
-    }
-
-    private func write(_ bytes: ArraySlice<UInt8>, to connection: UnixConnection) throws(SystemError) -> Bool {
-        var failure: SystemError?
-        let taken = bytes.withUnsafeBytes { raw -> Bool in
-            do throws(SystemError) {
-                return try connection.write(raw)
-            } catch {
-                failure = error
-                return false
-            }
-        }
-        if let failure { throw failure }
-        return taken
     }
 }

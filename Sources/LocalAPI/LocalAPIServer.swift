@@ -350,7 +350,7 @@ public final class LocalAPIServer {
                 let space = client.connection.outputSpace
                 guard space > 0 else { break }
                 let end = min(client.output.count, client.sent + space)
-                guard try write(client.output[client.sent..<end], to: client.connection) else { break }
+                guard try client.connection.write(client.output[client.sent..<end]) else { break }
                 client.sent = end
             }
             if try client.connection.flush() && client.sent == client.output.count {
@@ -377,19 +377,5 @@ public final class LocalAPIServer {
         client.phase = .draining(discarded: 0)
         setInterest(.readable, client)
         if clients[client.token] === client { discardInput(client) }
-    }
-
-    private func write(_ bytes: ArraySlice<UInt8>, to connection: UnixConnection) throws(SystemError) -> Bool {
-        var failure: SystemError?
-        let taken = bytes.withUnsafeBytes { raw -> Bool in
-            do throws(SystemError) {
-                return try connection.write(raw)
-            } catch {
-                failure = error
-                return false
-            }
-        }
-        if let failure { throw failure }
-        return taken
     }
 }

@@ -120,3 +120,15 @@ public final class HostNetwork {
         try firewall.removeTable()
     }
 }
+
+extension HostNetwork {
+    /// The global-scope addresses of every interface but `excluded` and
+    /// loopback: where peers may reach this host.
+    public func globalAddresses(excludingInterface excluded: String) -> [IPAddress] {
+        guard let entries = try? routing.addresses(), let links = try? routing.links() else { return [] }
+        var skip = Set<Int32>()
+        for link in links where link.name == excluded || link.name == "lo" { skip.insert(link.index) }
+        return entries.filter { !skip.contains($0.interfaceIndex) && $0.scope == UInt8(RT_SCOPE_UNIVERSE.rawValue) }
+            .map { $0.address.address }
+    }
+}

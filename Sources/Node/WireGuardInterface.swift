@@ -21,12 +21,15 @@ public final class WireGuardInterface {
     /// The interface name the kernel gave the TUN device.
     public let name: String
 
-    private let device: Device<SystemRandom>
+    /// The protocol core (peers, keys, counters).
+    public let device: Device<SystemRandom>
     private var settings = DeviceSettings()
     /// The listen port and fwmark the UDP socket has.
     private var socketSettings = DeviceSettings()
-    private let clock: NodeClock
-    private let loop: EventLoop
+    /// The protocol clock.
+    public let clock: NodeClock
+    /// The one event loop; an embedding daemon registers its sources here.
+    public let loop: EventLoop
     private let tun: TunDevice
     private let socket: UDPSocket
     private let signals: SignalSource
@@ -35,6 +38,9 @@ public final class WireGuardInterface {
     private let outbound: DatagramBatch
     private var scratch = [UInt8](repeating: 0, count: 4096)
     private var running = true
+    /// Sees every packet the tunnel delivers before the TUN device does;
+    /// returning true consumes it (the daemon's own probe replies).
+    public var inboundFilter: ((UnsafeRawBufferPointer) -> Bool)?
 
     private enum Token {
         static let tun: UInt64 = 1
@@ -88,26 +94,67 @@ public final class WireGuardInterface {
     /// configuration socket.
     public func run() throws(SystemError) {
         defer { shutdown() }
-        while running {
-            let deadline = device.nextDeadline.map { clock.realDeadline(for: $0) }
-            _ = try loop.wait(until: deadline)
-            for event in loop.readyEvents {
-                switch event.token {
-                case Token.tun: readTunnel()
-                case Token.socket: readSocket()
-                case Token.signals: handleSignals()
-                case Token.control: control.acceptAll(into: loop)
-                default: serveClient(event.token)
-                }
-            }
-            let now = clock.now()
-            // Initiation timestamps follow the wall clock, including its jumps.
-            device.wallClockOffset = clock.wallClock(at: 0)
-            if let due = device.nextDeadline, due <= now { device.tick(now: now) }
-            drainCore(now: now)
-            flushOutbound()
-        }
+        while try runOnce(until: nil, other: { _ in }) {}
     }
+
+    /// One turn of the loop, for a daemon that adds its own sources to
+    /// `loop` (with tokens from `firstExtensionToken` up): waits for events
+    /// or the next deadline (the device's, or `deadline`), handles the
+    /// interface's events, passes the others to `other`, and runs the
+    /// protocol timers. Returns false once a signal asked to stop; the
+    /// caller then calls `shutdown()`.
+    public func runOnce(until deadline: UInt64?, other: (ReadyEvent) -> Void) throws(SystemError) -> Bool {
+        guard running else { return false }
+        var wake = device.nextDeadline.map { clock.realDeadline(for: $0) }
+        if let deadline { wake = min(wake ?? deadline, deadline) }
+        _ = try loop.wait(until: wake)
+        for event in loop.readyEvents {
+            switch event.token {
+            case Token.tun: readTunnel()
+            case Token.socket: readSocket()
+            case Token.signals: handleSignals()
+            case Token.control: control.acceptAll(into: loop)
+            case WireGuardInterface.firstExtensionToken...: other(event)
+            default: serveClient(event.token)
+            }
+        }
+        let now = clock.now()
+        // Initiation timestamps follow the wall clock, including its jumps.
+        device.wallClockOffset = clock.wallClock(at: 0)
+        if let due = device.nextDeadline, due <= now { device.tick(now: now) }
+        drainCore(now: now)
+        flushOutbound()
+        return running
+    }
+
+    /// Tokens from here up belong to the embedding daemon.
+    public static let firstExtensionToken: UInt64 = 1 << 32
+
+    /// Sends `packet` (a whole IP packet) into the tunnel as if it had been
+    /// read from the TUN device: how the daemon's own probes leave.
+    public func inject(_ packet: [UInt8]) {
+        let now = clock.now()
+        let slot = outbound.buffer(at: outbound.count)
+        guard packet.count + Transport.headerSize + 32 <= slot.count else { return }
+        UnsafeMutableRawBufferPointer(rebasing: slot[Transport.headerSize..<Transport.headerSize + packet.count])
+            .copyBytes(from: packet)
+        if case .writeToNetwork(let endpoint, let sealed) = device.send(slot, length: packet.count, now: now) {
+            outbound.append(length: sealed, to: endpoint)
+        }
+        drainCore(now: now)
+        flushOutbound()
+    }
+
+    /// Binds the UDP socket to `port` (0: any free port).
+    public func setListenPort(_ port: UInt16) throws(UAPIError) {
+        var wanted = settings
+        wanted.listenPort = port
+        let applied = try configureSocket(wanted)
+        settings.listenPort = applied.listenPort
+    }
+
+    /// The UDP port in use.
+    public var listenPort: UInt16 { socket.port }
 
     // MARK: Data path
 
@@ -152,7 +199,9 @@ public final class WireGuardInterface {
                     let datagram = inbound.segment(s, at: i)
                     switch device.receive(datagram, length: datagram.count, from: source, now: now) {
                     case .writeToTunnel(let offset, let length):
-                        _ = try? tun.write(UnsafeRawBufferPointer(rebasing: datagram[offset..<offset + length]))
+                        let packet = UnsafeRawBufferPointer(rebasing: datagram[offset..<offset + length])
+                        if let inboundFilter, inboundFilter(packet) { break }
+                        _ = try? tun.write(packet)
                     case .writeToNetwork(let endpoint, let length):
                         _ = try? socket.send(UnsafeRawBufferPointer(rebasing: datagram[0..<length]), to: endpoint)
                     case .done, .drop:
@@ -234,7 +283,8 @@ public final class WireGuardInterface {
         text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     }
 
-    private func shutdown() {
+    /// Closes the sockets and the TUN device (which removes the interface).
+    public func shutdown() {
         control.shutdown(loop: loop)
         socket.close()
         tun.close()

@@ -160,8 +160,10 @@ func benchX25519(_ options: Options) {
 enum TernBench {
     /// Runs the command line and returns the process exit status.
     static func run(_ arguments: [String]) -> Int32 {
+        if arguments.count >= 2 && arguments[1] == "control" { return ControlLoad.run(arguments) }
         guard arguments.count >= 2, arguments[1] == "crypto" || arguments[1] == "handshake" else {
-            fail("usage: tern-bench crypto|handshake [--milliseconds N] [--rounds N]")
+            fail("usage: tern-bench crypto|handshake [--milliseconds N] [--rounds N]\n"
+                 + "       tern-bench control http://IP:PORT AUTHKEY [--nodes N]")
         }
         let options = parseOptions(arguments[2...])
         do { try Sodium.initialize() } catch { fail(error.description) }

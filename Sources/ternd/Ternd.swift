@@ -5,16 +5,24 @@ import Node
 import SelfTest
 import TernCrypto
 
-/// `ternd`: the Tern node daemon. Today it runs as a userspace WireGuard
-/// interface (`--wg`, like `wireguard-go`) and carries the crypto self-test
-/// that proves each shipped binary (amd64, arm64, armhf) computes correctly.
+/// `ternd`: the Tern node daemon. By default a mesh node (`MeshCommand`,
+/// driven by `tern`); with `--wg` a userspace WireGuard interface configured
+/// with `wg`, like `wireguard-go`; and the crypto self-test that proves each
+/// shipped binary (amd64, arm64, armhf) computes correctly.
 enum Ternd {
     static let version = "0.1.0"
 
     static let usage = """
-        usage: ternd --wg [-f|--foreground] [network options] INTERFACE
+        usage: ternd [--state-dir DIR] [--socket PATH] [--tun NAME] [--port N]
+               ternd --wg [-f|--foreground] [network options] INTERFACE
                ternd [-f|--foreground] INTERFACE
                ternd <command>
+
+        ternd           mesh mode: join the mesh `tern up` logs in to; keeps its keys and
+                        the last network map in --state-dir (default /var/lib/tern),
+                        listens for `tern` on --socket (default /run/tern/ternd.sock),
+                        runs interface --tun (default tern0) on UDP --port (default
+                        41641); stays in the foreground (for systemd)
 
         --wg INTERFACE  run a userspace WireGuard interface configured with `wg`
                         over /var/run/wireguard/INTERFACE.sock, like wireguard-go;
@@ -33,6 +41,9 @@ enum Ternd {
     /// Runs the command line and returns the process exit status.
     static func run(_ arguments: [String]) -> Int32 {
         let command = arguments.count > 1 ? arguments[1] : ""
+        if command.isEmpty || MeshCommand.options.contains(where: { command == $0 || command.hasPrefix($0 + "=") }) {
+            return MeshCommand.run(Array(arguments.dropFirst()))
+        }
         if command == "--wg" || command == "-f" || command == "--foreground"
             || (arguments.count == 2 && !knownCommands.contains(command) && !command.hasPrefix("-")) {
             return wireGuard(Array(arguments.dropFirst()))
@@ -46,9 +57,6 @@ enum Ternd {
         case "help", "--help", "-h":
             print(usage)
             return 0
-        case "":
-            writeError(usage)
-            return 2
         case "selftest":
             writeError("ternd: selftest takes no arguments")
             return 2
@@ -58,7 +66,7 @@ enum Ternd {
         }
     }
 
-    static let knownCommands = ["selftest", "version", "help", ""]
+    static let knownCommands = ["selftest", "version", "help"]
 
     /// `--wg IFACE`: parses the wireguard-go style arguments (and the
     /// network options) and runs the interface.

@@ -19,19 +19,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source Tests/Integration/lib/netns.sh
+source Tests/Integration/lib/checks.sh
 
 ternd=$(readlink -f "${1:-build/amd64/ternd}")
-passed=0
-failed=0
-check() {
-    local name=$1
-    shift
-    if "$@" >/dev/null 2>&1; then
-        echo "ok    $name"; passed=$((passed + 1))
-    else
-        echo "FAIL  $name"; failed=$((failed + 1))
-    fi
-}
 
 #   mesh (ternd tm: 100.64.0.9) --veth 10.9.0.0/24-- router (ternd tr: 100.64.0.1, subnet router)
 #     --- lan 192.168.77.10/24, fd00:77::10/64 (no route back to the mesh)
@@ -211,5 +201,4 @@ check "missing value refused" sh -c "\"$ternd\" --wg -f $I --route 2>&1 | grep -
 # Root without CAP_NET_ADMIN (dropped from the bounding set, so exec cannot gain it).
 WRAP="setpriv --bounding-set -net_admin" check "without CAP_NET_ADMIN: a clear error, nothing applied" \
     refuses "not permitted" --address 100.64.0.1/32 --route 100.64.0.0/10 --advertise-routes 192.168.77.0/24
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_summary

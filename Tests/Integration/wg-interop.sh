@@ -19,19 +19,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source Tests/Integration/lib/netns.sh
+source Tests/Integration/lib/checks.sh
 
 ternd=$(readlink -f "${1:-build/amd64/ternd}")
-passed=0
-failed=0
-check() {
-    local name=$1
-    shift
-    if "$@" >/dev/null 2>&1; then
-        echo "ok    $name"; passed=$((passed + 1))
-    else
-        echo "FAIL  $name"; failed=$((failed + 1))
-    fi
-}
 
 T=tern$$; G=wgo$$                      # interface names (the UAPI socket directory is shared)
 netns_add t; netns_add g
@@ -159,5 +149,4 @@ if [ ! -e /sys/module/wireguard ]; then
     check "wg-quick down: socket removed" test ! -e "/var/run/wireguard/$Q.sock"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_summary

@@ -1,0 +1,223 @@
+import CTern
+import ControlProtocol
+import IP
+import Linux
+import Mesh
+import TernCrypto
+import WireGuard
+
+/// The node's connection to its coordination server: a nonblocking TCP
+/// connection carrying a `ControlConnection`, reconnected with exponential
+/// backoff after failures, with application-level pings so a dead server
+/// is noticed even when TCP is not told.
+final class ControlLink {
+    /// What happened on the link, for the daemon.
+    enum Event {
+        case pinServerKey(PublicKey)
+        case established
+        case message(ServerMessage)
+        case lost(String)
+    }
+
+    /// Backoff bounds after a failed attempt (real nanoseconds).
+    static let minimumBackoff: UInt64 = 1_000_000_000
+    static let maximumBackoff: UInt64 = 30_000_000_000
+    /// How long a connect plus handshake may take.
+    static let connectTimeout: UInt64 = 10_000_000_000
+    /// Ping interval, and how long without any message before giving up.
+    static let pingInterval: UInt64 = 20_000_000_000
+    static let silenceLimit: UInt64 = 50_000_000_000
+
+    private let loop: EventLoop
+    private let token: UInt64
+    private var tcp: TCPConnection?
+    private var connection: ControlConnection?
+    private var backoff = ControlLink.minimumBackoff
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
+    private var pingNumber: UInt64 = 0
+    /// When to try connecting again (nil: now, if wanted).
+    private(set) var retryAt: UInt64?
+    private var connectDeadline: UInt64 = 0
+    private var lastHeard: UInt64 = 0
+    private var nextPing: UInt64 = 0
+
+    init(loop: EventLoop, token: UInt64) {
+        self.loop = loop
+        self.token = token
+    }
+
+    deinit { scratch.deallocate() }
+
+    /// True while a TCP connection exists (connecting or up).
+    var isActive: Bool { tcp != nil }
+    /// True once the secure channel is up.
+    var isEstablished: Bool { connection?.phase == .established }
+
+    /// Starts connecting to `url` unless active or backing off.
+    func connect(to url: ControlURL, machine: StaticIdentity, serverKey: PublicKey?, now: UInt64) -> String? {
+        guard tcp == nil else { return nil }
+        if let retryAt, now < retryAt { return nil }
+        guard let address = url.address ?? resolve(url.host) else {
+            scheduleRetry(now)
+            return "cannot resolve " + url.host
+        }
+        let wall = Clock.wallClock()
+        let stamp = TAI64N(unixSeconds: wall.seconds, nanoseconds: UInt32(wall.nanoseconds))
+        connection = ControlConnection(url: url, machine: machine, serverKey: serverKey,
+                                       ephemeral: PrivateKey.generate(), timestamp: stamp)
+        do {
+            let socket = try TCPConnection.connect(to: Endpoint(address, port: url.port),
+                                                   keepalive: TCPKeepalive(idleSeconds: 15, intervalSeconds: 5, probeCount: 3))
+            try loop.register(socket.fileDescriptor, token: token, interest: socket.interest)
+            tcp = socket
+        } catch {
+            connection = nil
+            scheduleRetry(now)
+            return "cannot connect to " + url.description + ": " + error.description
+        }
+        connectDeadline = now + ControlLink.connectTimeout
+        lastHeard = now
+        nextPing = now + ControlLink.pingInterval
+        return nil
+    }
+
+    /// Reconnect at once on the next `connect` (after `tern up`).
+    func resetBackoff() {
+        backoff = ControlLink.minimumBackoff
+        retryAt = nil
+    }
+
+    /// Handles readiness of the socket.
+    func handle(_ readyEvent: ReadyEvent, now: UInt64, events: inout [Event]) {
+        guard let tcp, var connection = self.connection else { return }
+        do throws(ControlClientError) {
+            if tcp.isConnecting {
+                let connected: Bool
+                do { connected = try tcp.finishConnect() } catch { throw ControlClientError(error.description) }
+                guard connected else { return }
+                try write(try connection.start(now: now), &connection, &events)
+            }
+            if readyEvent.isWritable {
+                do { _ = try tcp.flush() } catch { throw ControlClientError(error.description) }
+            }
+            while readyEvent.isReadable || readyEvent.isError {
+                let count: Int?
+                do { count = try tcp.read(into: scratch) } catch {
+                    throw ControlClientError(error.description)
+                }
+                guard let count else { break }
+                if count == 0 { throw connection.closedByServer() }
+                lastHeard = now
+                try write(try connection.receive(Array(UnsafeRawBufferPointer(rebasing: scratch[0..<count])), now: now), &connection, &events)
+            }
+            self.connection = connection
+            try? loop.modify(tcp.fileDescriptor, token: token, interest: tcp.interest)
+        } catch {
+            self.connection = connection
+            fail(error.description, now: now, events: &events)
+        }
+    }
+
+    /// Sends `message` if the channel is up; false otherwise.
+    @discardableResult
+    func send(_ message: NodeMessage) -> Bool {
+        guard let tcp, var connection, connection.phase == .established else { return false }
+        guard let bytes = try? connection.send(message) else { return false }
+        self.connection = connection
+        guard (try? tcp.write(bytes)) == true else { return false }
+        try? loop.modify(tcp.fileDescriptor, token: token, interest: tcp.interest)
+        return true
+    }
+
+    /// Timeouts and pings; returns the next time it needs a call.
+    func tick(now: UInt64, events: inout [Event]) -> UInt64? {
+        guard tcp != nil else { return retryAt }
+        if !isEstablished && now >= connectDeadline {
+            fail("timed out connecting to the coordination server", now: now, events: &events)
+            return retryAt
+        }
+        if isEstablished {
+            if now >= lastHeard + ControlLink.silenceLimit {
+                fail("the coordination server stopped answering", now: now, events: &events)
+                return retryAt
+            }
+            if now >= nextPing {
+                pingNumber += 1
+                send(.ping(pingNumber))
+                nextPing = now + ControlLink.pingInterval
+            }
+            return min(nextPing, lastHeard + ControlLink.silenceLimit)
+        }
+        return connectDeadline
+    }
+
+    /// Closes the connection; with `retry`, schedules the next attempt.
+    func close(now: UInt64, retry: Bool) {
+        if let tcp {
+            try? loop.unregister(tcp.fileDescriptor)
+            tcp.close()
+        }
+        tcp = nil
+        connection?.close()
+        connection = nil
+        if retry { scheduleRetry(now) } else { retryAt = nil }
+    }
+
+    /// A successful session resets the backoff.
+    func succeeded() { backoff = ControlLink.minimumBackoff }
+
+    private func fail(_ reason: String, now: UInt64, events: inout [Event]) {
+        close(now: now, retry: true)
+        events.append(.lost(reason))
+    }
+
+    private func scheduleRetry(_ now: UInt64) {
+        // Jitter spreads a thousand nodes reconnecting after a server restart.
+        let jitter = UInt64(Random.uniform(UInt32(min(backoff / 4_000_000, UInt64(UInt32.max - 1)) + 1))) * 1_000_000
+        retryAt = now + backoff + jitter
+        backoff = min(backoff * 2, ControlLink.maximumBackoff)
+    }
+
+    private func write(_ outputs: [ControlConnection.Output], _ connection: inout ControlConnection,
+                       _ events: inout [Event]) throws(ControlClientError) {
+        guard let tcp else { return }
+        for output in outputs {
+            switch output {
+            case .write(let bytes):
+                let queued: Bool
+                do { queued = try tcp.write(bytes) } catch { throw ControlClientError(error.description) }
+                if !queued { throw ControlClientError("the connection to the server is backed up") }
+            case .pinServerKey(let key): events.append(.pinServerKey(key))
+            case .established: events.append(.established)
+            case .message(let message): events.append(.message(message))
+            }
+        }
+    }
+
+    /// Resolves `host` to its first address (blocking: only names not
+    /// written as addresses pay for it, once per attempt).
+    private func resolve(_ host: String) -> IPAddress? {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>? = nil
+        guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else { return nil }
+        defer { freeaddrinfo(result) }
+        var node: UnsafeMutablePointer<addrinfo>? = first
+        while let entry = node {
+            if let address = entry.pointee.ai_addr {
+                if entry.pointee.ai_family == AF_INET {
+                    return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
+                        withUnsafeBytes(of: v4.pointee.sin_addr) { IPAddress(networkOrderBytes: $0) }
+                    }
+                }
+                if entry.pointee.ai_family == AF_INET6 {
+                    return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
+                        withUnsafeBytes(of: v6.pointee.sin6_addr) { IPAddress(networkOrderBytes: $0) }
+                    }
+                }
+            }
+            node = entry.pointee.ai_next
+        }
+        return nil
+    }
+}
