@@ -12,6 +12,7 @@
 #     a sentence that says so, and nothing is stored; malformed and oversized
 #     requests do not hurt the server
 #   - the server is killed with -9 in a loop while nodes register: no node lost
+#   - a node is renamed: the others see the new name
 #   - a node key expires: the node leaves the others' maps; logging in again renews it
 #   - a node is deleted: it leaves the others' maps and cannot reach them
 #   - the server goes down: the mesh keeps working, a node restarted meanwhile
@@ -153,6 +154,12 @@ fi
 check "kill -9 loop: ${#registered[@]} of 4 logins completed, every registered node kept" test "$lost" = 0 -a "${#registered[@]}" -ge 3
 check "kill -9 loop: nodes reconnected to the restarted server" netns_wait_for 40 sh -c "[ \"\$(ip netns exec $(netns_name a) $bin/tern --socket $T/a.sock status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"controlConnected\"])')\" = True ]"
 check "kill -9 loop: the mesh works after it" pings a "$C"
+
+# --- Rename: the new name reaches the others.
+control nodes rename gamma gamma2 >/dev/null
+check "a renamed node shows its new name to the others" netns_wait_for 2 has_peer a gamma2
+control nodes rename gamma2 gamma >/dev/null
+netns_wait_for 2 has_peer a gamma
 
 # --- Node key expiry.
 control nodes expire beta >/dev/null
