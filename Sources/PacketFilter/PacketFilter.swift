@@ -1,0 +1,203 @@
+import ControlProtocol
+import IP
+
+/// The rules a node enforces: none (allow everything), or a rule list.
+public enum FilterPolicy: Sendable {
+    /// No policy at all: every well-formed packet to this node passes
+    /// (Tailscale's `FilterAllowAll`).
+    case allowAll
+    /// Only what `rules` allow, plus replies; an empty list denies every new connection.
+    case rules([FilterRule])
+
+    /// `.allowAll` for nil (no policy was pushed), `.rules` otherwise.
+    public init(_ rules: [FilterRule]?) {
+        if let rules { self = .rules(rules) } else { self = .allowAll }
+    }
+}
+
+/// The node's stateful packet filter (the client side of Tailscale's ACLs):
+/// it decides about every decrypted inbound packet before it is written to
+/// the TUN device, and watches every outbound packet to remember the UDP and
+/// SCTP flows this node opened, so that their replies get in.
+///
+/// Inbound, in order:
+///
+/// 1. Empty or malformed packets are dropped (`.empty`, `.malformed`).
+/// 2. The destination must be one of `localPrefixes` (the node's addresses
+///    and the subnets it routes), else `.notLocal`. This holds in allow-all
+///    mode too, as in Tailscale.
+/// 3. Allow-all mode accepts here.
+/// 4. Fragments are dropped (`.fragment`): only the first carries ports, and
+///    judging the rest alone invites overlapping-fragment tricks. Inside a
+///    WireGuard tunnel with path MTU discovery they are rare.
+/// 5. TCP: a segment without SYN, or with SYN+ACK, passes; a bare SYN needs
+///    a rule for its protocol, source, destination and destination port.
+///    UDP and SCTP: a rule, or a live flow in the flow table whose reverse
+///    this node sent. ICMP/ICMPv6: echo replies and errors pass; echo
+///    requests (and other types) need a rule allowing ICMP from the source
+///    to the destination on any port. Other protocols need a rule naming the
+///    protocol and covering all ports.
+///
+/// Outbound packets are always allowed; UDP and SCTP ones enter or refresh
+/// the flow table. Outbound fragments are not recorded: they are rare
+/// inside the tunnel's MTU, and only the first one carries ports.
+///
+/// Everything is sized when the filter is built: `inbound` and `outbound`
+/// allocate nothing. Keep the filter in one place (a stored property) and
+/// call its mutating methods there: a copy shares storage until its first
+/// write, which then copies the flow table. Time comes in as `now`, in
+/// nanoseconds on any monotonic clock; nothing here reads a clock.
+public struct PacketFilter {
+    /// Flow table slots unless told otherwise.
+    public static let defaultFlowCapacity = 4096
+    /// How long an idle UDP/SCTP flow keeps letting replies in: 120 s, like
+    /// Linux conntrack's UDP stream timeout.
+    public static let defaultFlowTimeout: UInt64 = 120_000_000_000
+
+    /// True when no policy is in force.
+    public private(set) var isAllowAll = true
+    /// The compiled rules (none in allow-all mode).
+    private var matcher = RuleMatcher([])
+    /// The node's own addresses and routed subnets.
+    private var local = PrefixTable<Bool>()
+    private var flows: FlowTable
+    /// Packets accepted per compiled rule (the matcher's order).
+    private var ruleAccepted: [UInt64] = []
+
+    /// Inbound verdicts by reason and outbound packets, since the filter was built.
+    public private(set) var counters = FilterCounters()
+
+    /// Builds a filter for `policy`, accepting only packets addressed to
+    /// `localPrefixes`. The flow table has `flowCapacity` slots (rounded up
+    /// to a power of two, at least 8) and forgets a flow `flowTimeout`
+    /// nanoseconds after its last packet. `hashSeed` spreads flows over the
+    /// table; pass a random value so remote hosts cannot predict collisions.
+    public init(
+        policy: FilterPolicy, localPrefixes: [IPPrefix],
+        flowCapacity: Int = PacketFilter.defaultFlowCapacity,
+        flowTimeout: UInt64 = PacketFilter.defaultFlowTimeout, hashSeed: UInt64 = 0
+    ) {
+        flows = FlowTable(capacity: flowCapacity, timeout: flowTimeout, seed: hashSeed)
+        update(policy: policy, localPrefixes: localPrefixes)
+    }
+
+    /// Installs a new policy and set of local prefixes (a new network map).
+    /// The flow table is kept, so replies to flows already open still pass;
+    /// the per-rule counters start again from zero, the others continue.
+    public mutating func update(policy: FilterPolicy, localPrefixes: [IPPrefix]) {
+        switch policy {
+        case .allowAll:
+            isAllowAll = true
+            matcher = RuleMatcher([])
+        case .rules(let rules):
+            isAllowAll = false
+            matcher = RuleMatcher(rules)
+        }
+        ruleAccepted = [UInt64](repeating: 0, count: matcher.ruleCount)
+        local.removeAll()
+        for prefix in localPrefixes { local.insert(prefix, true) }
+    }
+
+    /// The number of rules in force (0 in allow-all mode).
+    public var ruleCount: Int { matcher.ruleCount }
+
+    /// Decides whether a decrypted inbound packet may go to the TUN device,
+    /// and counts the verdict. `packet` holds one IP packet (trailing
+    /// padding after its total length is ignored). Allocates nothing.
+    public mutating func inbound(_ packet: UnsafeRawBufferPointer, now: UInt64) -> FilterVerdict {
+        let verdict = decide(packet, now: now)
+        counters.count(verdict.reason)
+        return verdict
+    }
+
+    /// Notes an outbound packet read from the TUN device: UDP and SCTP
+    /// flows are recorded so their replies pass `inbound`. Outbound packets
+    /// are never dropped. Allocates nothing.
+    public mutating func outbound(_ packet: UnsafeRawBufferPointer, now: UInt64) {
+        counters.outboundPackets &+= 1
+        guard case .success(let fields) = PacketFields.parse(packet), fields.kind == .datagram else { return }
+        // Stored the way the reply will look: their address and port as the source.
+        flows.insert(FlowKey(protocolNumber: fields.protocolNumber,
+                             source: fields.destination, sourcePort: fields.destinationPort,
+                             destination: fields.source, destinationPort: fields.sourcePort), now: now)
+    }
+
+    private mutating func decide(_ packet: UnsafeRawBufferPointer, now: UInt64) -> FilterVerdict {
+        let fields: PacketFields
+        switch PacketFields.parse(packet) {
+        case .success(let parsed): fields = parsed
+        case .failure(let failure): return FilterVerdict(failure.reason)
+        }
+        guard local.lookup(fields.destination) != nil else { return FilterVerdict(.notLocal) }
+        if isAllowAll { return FilterVerdict(.allowAll) }
+
+        let ports: PortRequirement
+        switch fields.kind {
+        case .fragment:
+            return FilterVerdict(.fragment)
+        case .tcp:
+            if !fields.isTCPSYN { return FilterVerdict(.tcpEstablished) }
+            ports = .port(fields.destinationPort)
+        case .datagram:
+            ports = .port(fields.destinationPort)
+        case .icmp:
+            if fields.isICMPResponse { return FilterVerdict(.icmpResponse) }
+            ports = .any
+        case .other:
+            ports = .all
+        }
+        if let rule = matcher.firstMatch(protocolNumber: fields.protocolNumber, source: fields.source,
+                                         destination: fields.destination, ports: ports) {
+            ruleAccepted[rule] &+= 1
+            return FilterVerdict(.rule, policyRule: matcher.policyRules[rule])
+        }
+        if fields.kind == .datagram {
+            let key = FlowKey(protocolNumber: fields.protocolNumber, source: fields.source,
+                              sourcePort: fields.sourcePort, destination: fields.destination,
+                              destinationPort: fields.destinationPort)
+            if flows.lookup(key, now: now) { return FilterVerdict(.flowReply) }
+        }
+        return FilterVerdict(.noRule)
+    }
+
+    // MARK: Status
+
+    /// Inbound packets accepted by the rules that came from policy rule
+    /// `policyRule` since the last `update`. (Rules only allow, so drops
+    /// are counted by reason, in `counters`.)
+    public func acceptedPackets(policyRule: Int) -> UInt64 {
+        var total: UInt64 = 0
+        for index in 0..<matcher.ruleCount where matcher.policyRules[index] == policyRule {
+            total &+= ruleAccepted[index]
+        }
+        return total
+    }
+
+    /// Accepted packets per policy rule since the last `update`, one entry
+    /// per distinct `policyRule`, by increasing index. Allocates: for status, not per packet.
+    public var ruleCounters: [(policyRule: Int, packets: UInt64)] {
+        var result: [(policyRule: Int, packets: UInt64)] = []
+        for index in 0..<matcher.ruleCount {
+            let policyRule = matcher.policyRules[index]
+            if let existing = result.firstIndex(where: { $0.policyRule == policyRule }) {
+                result[existing].packets &+= ruleAccepted[index]
+            } else {
+                result.append((policyRule, ruleAccepted[index]))
+            }
+        }
+        result.sort { $0.policyRule < $1.policyRule }
+        return result
+    }
+
+    /// The flow table's size in slots.
+    public var flowCapacity: Int { flows.capacity }
+
+    /// Flows live at `now` (scans the table; for status).
+    public func liveFlows(now: UInt64) -> Int { flows.liveCount(now: now) }
+
+    /// Flows recorded since the filter was built (new ones, not refreshes).
+    public var flowsRecorded: UInt64 { flows.inserted }
+
+    /// Live flows pushed out of a full bucket of the flow table to make room.
+    public var flowsEvicted: UInt64 { flows.evicted }
+}
