@@ -23,6 +23,7 @@ let package = Package(
         .target(name: "JSON"),
         .target(name: "HTTP"),
         .target(name: "ControlProtocol", dependencies: ["WireGuard", "TernCrypto", "Bytes", "IP", "JSON"]),
+        .target(name: "Policy", dependencies: ["ControlProtocol", "JSON", "IP"]),
         .target(name: "PacketFilter", dependencies: ["ControlProtocol", "IP"]),
 
         // Linux shell.
@@ -68,6 +69,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["TestSupport", "JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["TestSupport", "HTTP"]),
         .testTarget(name: "StateTests", dependencies: ["State", "CTern"]),
+        .testTarget(name: "PolicyTests", dependencies: ["TestSupport", "Policy", "ControlProtocol", "JSON", "IP"]),
         .testTarget(name: "PacketFilterTests", dependencies: ["TestSupport", "PacketFilter", "ControlProtocol", "IP"]),
         .testTarget(name: "MeshTests", dependencies: ["TestSupport", "Mesh", "ControlProtocol", "WireGuard", "JSON", "IP", "TernCrypto"]),
         .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "HTTP", "JSON", "Linux", "CTern"]),
