@@ -50,7 +50,8 @@ let package = Package(
         .executableTarget(name: "ternd", dependencies: ["Node", "Netlink", "IP", "SelfTest", "TernCrypto", "CTern"]),
         .executableTarget(name: "tern", dependencies: ["LocalAPI", "HTTP", "JSON", "IP", "CTern"]),
         .executableTarget(name: "tern-control", dependencies: [
-            "Coordinator", "ControlProtocol", "LocalAPI", "Linux", "HTTP", "JSON", "IP", "TernCrypto", "State", "WireGuard", "CTern",
+            "Coordinator", "Policy", "ControlProtocol", "LocalAPI", "Linux", "HTTP", "JSON", "IP", "TernCrypto", "State", "WireGuard",
+            "CTern",
         ]),
         .target(name: "CBenchBaseline", path: "Sources/CBenchBaseline"),
         .executableTarget(name: "tern-bench", dependencies: [

@@ -115,6 +115,15 @@ public struct MapTracker {
         return messages
     }
 
+    /// `update(changedNodes:registry:)` for a change that may also change
+    /// who sees whom (a policy in force is recompiled after every change):
+    /// refreshes the changed nodes' views, then resyncs every connected node
+    /// under `visibility` (O(n) per connected node).
+    public mutating func update(changedNodes: [UInt64], registry: Registry, visibility: PeerVisibility) -> [MapMessage] {
+        for id in changedNodes { _ = refreshCache(id, registry: registry) }
+        return setVisibility(visibility, registry: registry)
+    }
+
     /// Replaces the visibility rule and brings every connected node up to
     /// date with it (O(n) per connected node).
     public mutating func setVisibility(_ visibility: PeerVisibility, registry: Registry) -> [MapMessage] {

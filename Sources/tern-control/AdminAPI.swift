@@ -4,6 +4,7 @@ import IP
 import JSON
 import Linux
 import LocalAPI
+import Policy
 import TernCrypto
 import WireGuard
 
@@ -15,6 +16,14 @@ extension ControlService {
     func answerAdmin(_ request: LocalAPIRequest) -> LocalAPIAnswer {
         let now = Clock.wallClock().seconds
         let body = request.body
+        switch (request.method, request.path) {
+        case ("GET", "/v1/policy"):
+            return .ok(["text": policy.text.map { .string($0) } ?? nil])
+        case ("POST", "/v1/policy"):
+            return setPolicy(body)
+        default:
+            break
+        }
         do throws(RegistryError) {
             switch (request.method, request.path) {
             case ("GET", "/v1/status"):
@@ -76,6 +85,32 @@ extension ControlService {
             }
             return .error(status: status, message: error.description, code: "refused")
         }
+    }
+
+    /// Checks a policy and, unless it is a dry run, puts it in force: a
+    /// policy that does not parse, names unknown things or fails its own
+    /// tests is refused and the old one stays.
+    private func setPolicy(_ body: JSONValue) -> LocalAPIAnswer {
+        guard let text = body["text"]?.string else { return missing("text") }
+        let checked: (Policy, PolicyCheckReport)
+        do { checked = try PolicyState.check(text, registry: store.registry) } catch {
+            return .error(status: 400, message: "policy refused: " + error.description, code: "invalid-policy")
+        }
+        let (parsed, report) = checked
+        let passed = report.failures.isEmpty
+        if body["dryRun"]?.bool == true {
+            return .ok(["passed": .bool(passed), "report": .string(report.description)])
+        }
+        guard passed else {
+            return .error(status: 400, message: "policy refused: its tests fail; the old policy stays\n" + report.description,
+                          code: "policy-tests-failed")
+        }
+        do { try policy.replace(with: text, policy: parsed, directory: stateDirectory) } catch {
+            return .error(status: 500, message: error.description, code: "storage")
+        }
+        push([])
+        ControlService.log("policy updated")
+        return .ok(["passed": true, "report": .string(report.description)])
     }
 
     /// A node given by id or name.

@@ -1,3 +1,4 @@
+import CTern
 import JSON
 import LocalAPI
 
@@ -35,6 +36,24 @@ struct AdminCommand {
             return change("/v1/users/" + verb, ["name": .string(rest[0])], (verb == "create" ? "created user " : "deleted user ") + rest[0])
         case ("preauthkeys", "create"):
             return createKey(rest)
+        case ("policy", "get"):
+            guard rest.isEmpty, let answer = request("GET", "/v1/policy", nil) else {
+                return rest.isEmpty ? 1 : TernControl.usageError("usage: policy get")
+            }
+            if options.json { print(JSONSerializer.string(answer, style: .pretty)) }
+            else { print(answer["text"]?.string ?? "(no policy: every node may reach every other)", terminator: answer["text"]?.string == nil ? "\n" : "") }
+            return 0
+        case ("policy", "set"), ("policy", "check"):
+            guard rest.count == 1 else { return TernControl.usageError("usage: policy " + verb + " FILE") }
+            guard let text = AdminCommand.readText(rest[0]) else {
+                TernControl.writeError("tern-control: cannot read " + rest[0])
+                return 1
+            }
+            guard let answer = request("POST", "/v1/policy", ["text": .string(text), "dryRun": .bool(verb == "check")]) else { return 1 }
+            if options.json { print(JSONSerializer.string(answer, style: .pretty)); return answer["passed"]?.bool == false ? 1 : 0 }
+            print(answer["report"]?.string ?? "", terminator: "")
+            if verb == "set" { print("policy in force") }
+            return answer["passed"]?.bool == false ? 1 : 0
         case ("preauthkeys", "revoke"):
             guard rest.count == 1, let id = UInt64(rest[0]) else { return TernControl.usageError("usage: preauthkeys revoke ID") }
             return change("/v1/preauthkeys/revoke", ["id": .number(JSONNumber(id))], "revoked pre-auth key " + rest[0])
@@ -87,6 +106,23 @@ struct AdminCommand {
             print(answer["key"]?.string ?? "")
         }
         return 0
+    }
+
+    /// The contents of a text file of at most 1 MiB, or nil.
+    static func readText(_ path: String) -> String? {
+        let fd = tern_open(path, O_RDONLY | O_CLOEXEC, 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while bytes.count <= 1 << 20 {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && tern_errno() == EINTR { continue }
+            guard count >= 0 else { return nil }
+            if count == 0 { return String(decoding: bytes, as: UTF8.self) }
+            bytes += chunk[0..<count]
+        }
+        return nil
     }
 
     /// "90s", "30m", "12h", "7d" in seconds.

@@ -86,10 +86,22 @@ extension ControlService {
             running = false
             return false
         }
-        for update in tracker.update(changedNodes: changes.changedNodes, registry: store.registry) {
+        push(changes.changedNodes)
+        return true
+    }
+
+    /// Brings the connected nodes up to date after `changedNodes` changed;
+    /// with a policy in force it is recompiled first (who sees whom may change).
+    func push(_ changedNodes: [UInt64]) {
+        let updates: [MapMessage]
+        if let visibility = policy.recompile(store.registry) {
+            updates = tracker.update(changedNodes: changedNodes, registry: store.registry, visibility: visibility)
+        } else {
+            updates = tracker.update(changedNodes: changedNodes, registry: store.registry)
+        }
+        for update in updates {
             guard let token = sessionOfNode[update.nodeID], let connection = connections[token] else { continue }
             deliver(update.message, to: connection)
         }
-        return true
     }
 }

@@ -8,6 +8,7 @@ import Linux
 import LocalAPI
 import State
 import TernCrypto
+import Policy
 import WireGuard
 
 /// `tern-control serve`: one thread, one epoll loop. Nodes connect over
@@ -17,6 +18,8 @@ import WireGuard
 final class ControlService {
     let store: RegistryStore
     var tracker = MapTracker()
+    var policy: PolicyState
+    let stateDirectory: String
     let responder: ControlResponder
     var replayGuard = ControlReplayGuard()
     let loop: EventLoop
@@ -45,8 +48,12 @@ final class ControlService {
     static let idleTimeout: UInt64 = 75_000_000_000
     static let maximumConnections = 8192
 
-    init(store: RegistryStore, serverKey: PrivateKey, listen: Endpoint, adminSocket: String) throws(ServiceError) {
+    init(store: RegistryStore, stateDirectory: String, serverKey: PrivateKey, listen: Endpoint,
+         adminSocket: String) throws(ServiceError) {
         self.store = store
+        self.stateDirectory = stateDirectory
+        policy = try PolicyState(directory: stateDirectory)
+        if let visibility = policy.recompile(store.registry) { tracker = MapTracker(visibility: visibility) }
         responder = ControlResponder(identity: StaticIdentity(privateKey: serverKey))
         startedAt = Clock.wallClock().seconds
         do {

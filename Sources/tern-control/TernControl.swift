@@ -34,6 +34,9 @@ enum TernControl {
           preauthkeys create --user NAME [--reusable] [--expiration DURATION] [--tags tag:a,tag:b]
                  DURATION like 30m, 12h, 7d; the key is printed once
           preauthkeys revoke ID
+          policy get                       the policy in force (HuJSON, as it was set)
+          policy set FILE                  check FILE (syntax, references, its tests) and put it in force
+          policy check FILE                the same checks, dry run: what each test did
 
           version | help
         """
@@ -59,7 +62,7 @@ enum TernControl {
         case "serve":
             guard operands.isEmpty else { return usageError("serve takes no operands") }
             return serve(options)
-        case "status", "nodes", "users", "preauthkeys":
+        case "status", "nodes", "users", "preauthkeys", "policy":
             return AdminCommand(options: options).run(command, operands)
         default:
             return usageError("unknown command '" + command + "'")
@@ -89,8 +92,8 @@ enum TernControl {
         ProcessLimits.raiseOpenFiles()
         let service: ControlService
         do {
-            service = try ControlService(store: opened.store, serverKey: opened.key, listen: options.listen,
-                                         adminSocket: options.adminSocket)
+            service = try ControlService(store: opened.store, stateDirectory: options.stateDirectory, serverKey: opened.key,
+                                         listen: options.listen, adminSocket: options.adminSocket)
         } catch {
             return fail(error.description)
         }

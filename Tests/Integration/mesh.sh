@@ -8,6 +8,8 @@
 #   - a server and three nodes come up from nothing; every pair pings over the mesh
 #   - `tern up` to the first ping over the mesh, timed
 #   - tern status / tern ip / tern ping
+#   - a policy set on the server changes who sees whom within 2 s; bad
+#     policies (syntax, unknown tag, failing tests) are refused, the old one stays
 #   - bad credentials (unknown, revoked, expired pre-auth keys) are refused with
 #     a sentence that says so, and nothing is stored; malformed and oversized
 #     requests do not hurt the server
@@ -57,6 +59,7 @@ start_node() {   # NAME [STATE-NAME]: ternd in namespace NAME
 stopped() { ! kill -0 "$1" 2>/dev/null; }
 mesh_ip() { tern "$1" ip -4 ${2:+"$2"}; }
 has_peer() { peers "$1" | grep -qw "$2"; }
+gone() { ! has_peer "$1" "$2"; }
 peers() { tern "$1" status --json | python3 -c 'import json,sys; print(" ".join(sorted(p["name"] for p in json.load(sys.stdin)["peers"])))'; }
 field() { tern "$1" status --json | python3 -c "import json,sys; print(json.load(sys.stdin)$2)"; }
 pings() { netns_exec "$1" ping -c1 -W1 "$2"; }
@@ -90,6 +93,40 @@ check "tern status: running, control connected" test "$(field a '["state"]') $(f
 check "tern ip PEER" test "$(mesh_ip a beta)" = "$B"
 check "tern ping: pong via the peer's endpoint" sh -c "ip netns exec $(netns_name a) $bin/tern --socket $T/a.sock ping beta -c 1 | grep -q 'pong from beta ($B) via 10.72.0.2:41641'"
 check "state file is mode 0600" test "$(stat -c %a "$T/a/node.state")" = 600
+
+# --- Policy on the server: who sees whom (node-side filtering comes with the packet filter).
+cat >"$T/policy.hujson" <<POLICY
+{
+  // alpha and beta reach each other; gamma reaches alpha; nobody reaches gamma but alpha's replies.
+  "hosts": {"alpha": "$A", "beta": "$B", "gamma": "$C",},
+  "acls": [
+    {"action": "accept", "src": ["alpha", "beta"], "dst": ["alpha:*", "beta:*"]},
+    {"action": "accept", "src": ["gamma"], "dst": ["alpha:22,80"]},
+  ],
+  "tests": [{"src": "$C", "accept": ["$A:22"], "deny": ["$B:22"]}],
+}
+POLICY
+check "policy check: a dry run passes and reports its tests" sh -c "$bin/tern-control --admin-socket $T/admin.sock policy check $T/policy.hujson | grep -q '$B:22'"
+check "policy check changed nothing" test "$(peers b)" = "alpha gamma"
+control policy set "$T/policy.hujson" >/dev/null
+check "policy set: within 2 s beta no longer sees gamma" netns_wait_for 2 gone b gamma
+check "policy set: gamma no longer sees beta" netns_wait_for 2 gone c beta
+check "policy set: alpha and gamma still see each other" sh -c "[ \"\$(ip netns exec $(netns_name c) $bin/tern --socket $T/c.sock status --json | grep -c alpha)\" != 0 ]"
+check "policy: a peer outside the policy is unreachable" sh -c "! ip netns exec $(netns_name b) ping -c1 -W1 $C"
+check "policy: allowed pairs still ping" pings a "$B"
+printf '{"acls": [ {"action": "accept", "src": ["*"], "dst": ["*:*"]} \n' >"$T/broken.hujson"
+out=$(control policy set "$T/broken.hujson" 2>&1)
+check "a policy with a syntax error is refused with its position" grep -q "line 2" <<<"$out"
+printf '{"acls": [{"action": "accept", "src": ["tag:nope"], "dst": ["*:*"]}]}' >"$T/unknown.hujson"
+check "a policy naming an undeclared tag is refused" sh -c "! $bin/tern-control --admin-socket $T/admin.sock policy set $T/unknown.hujson 2>&1 | grep -q 'policy in force'"
+printf '{"acls": [], "tests": [{"src": "%s", "accept": ["%s:22"]}]}' "$A" "$B" >"$T/failing.hujson"
+out=$(control policy set "$T/failing.hujson" 2>&1)
+check "a policy whose tests fail is refused, saying which" grep -q "$B:22" <<<"$out"
+check "the old policy stays in force" sh -c "$bin/tern-control --admin-socket $T/admin.sock policy get | grep -q 'nobody reaches gamma'"
+check "traffic keeps flowing under the old policy" pings a "$B"
+echo '{}' >"$T/open.hujson"
+control policy set "$T/open.hujson" >/dev/null
+check "an empty policy lets everyone see everyone again" netns_wait_for 2 has_peer b gamma
 
 # --- Bad credentials: refused with a sentence; nothing stored.
 start_node d
@@ -163,7 +200,6 @@ netns_wait_for 2 has_peer a gamma
 
 # --- Node key expiry.
 control nodes expire beta >/dev/null
-gone() { ! has_peer "$1" "$2"; }
 check "expired node leaves the others' maps" netns_wait_for 3 gone a beta
 gone a beta || { control nodes list; tail -n 8 "$NETNS_TEMP"/a-*.log "$NETNS_TEMP"/hub-*.log; } >&2
 check "expired node cannot reach the others" sh -c "! ip netns exec $(netns_name b) ping -c1 -W1 $A"
