@@ -40,7 +40,8 @@ let package = Package(
 
         // Engine.
         .target(name: "Node", dependencies: [
-            "WireGuard", "UAPI", "Linux", "Netlink", "Mesh", "ControlProtocol", "LocalAPI", "State", "JSON", "IP", "TernCrypto", "CTern",
+            "WireGuard", "UAPI", "Linux", "Netlink", "Mesh", "ControlProtocol", "PacketFilter", "LocalAPI", "State", "JSON", "IP",
+            "TernCrypto", "CTern",
         ]),
 
         // Known-answer tables shared by the unit tests and `ternd selftest`.

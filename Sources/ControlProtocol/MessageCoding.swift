@@ -56,12 +56,16 @@ extension ServerMessage {
         case .map(let map):
             return ["type": "map", "version": .number(JSONNumber(map.version)),
                     "ipv4Range": .string(map.ipv4Range.description), "ipv6Range": .string(map.ipv6Range.description),
-                    "node": map.node.json, "peers": .array(map.peers.map { $0.json })]
+                    "node": map.node.json, "peers": .array(map.peers.map { $0.json }),
+                    "packetFilter": map.packetFilter.json]
         case .delta(let delta):
-            return ["type": "delta", "version": .number(JSONNumber(delta.version)),
-                    "baseVersion": .number(JSONNumber(delta.baseVersion)),
-                    "node": delta.node?.json ?? nil, "upserted": .array(delta.upserted.map { $0.json }),
-                    "removed": .array(delta.removed.map { .number(JSONNumber($0)) })]
+            var object: JSONObject = ["type": "delta", "version": .number(JSONNumber(delta.version)),
+                                      "baseVersion": .number(JSONNumber(delta.baseVersion)),
+                                      "node": delta.node?.json ?? nil, "upserted": .array(delta.upserted.map { $0.json }),
+                                      "removed": .array(delta.removed.map { .number(JSONNumber($0)) })]
+            // Absent: unchanged; null: allow all; an array: these rules.
+            if let filter = delta.packetFilter { object.insert("packetFilter", filter.json) }
+            return .object(object)
         case .pong(let number):
             return ["type": "pong", "number": .number(JSONNumber(number))]
         case .failure(let failure):
@@ -78,7 +82,8 @@ extension ServerMessage {
         case "map":
             self = .map(NetworkMap(version: try reader.uint64("version"), ipv4Range: try reader.prefix("ipv4Range"),
                                    ipv6Range: try reader.prefix("ipv6Range"), node: try NodeView(json: reader.value("node")),
-                                   peers: try reader.array("peers") { value throws(ControlMessageError) in try NodeView(json: value) }))
+                                   peers: try reader.array("peers") { value throws(ControlMessageError) in try NodeView(json: value) },
+                                   packetFilter: try FilterSetting(json: json["packetFilter"] ?? nil)))
         case "delta":
             var node: NodeView? = nil
             if let value = json["node"], !value.isNull { node = try NodeView(json: value) }
@@ -88,6 +93,9 @@ extension ServerMessage {
                                    removed: try reader.array("removed") { value throws(ControlMessageError) in
                                        guard let id = value.uint64 else { throw ControlMessageError("removed: expected node ids") }
                                        return id
+                                   },
+                                   packetFilter: try json["packetFilter"].map { value throws(ControlMessageError) in
+                                       try FilterSetting(json: value)
                                    }))
         case "pong":
             self = .pong(try reader.uint64("number"))
@@ -128,6 +136,25 @@ extension NodeView {
                       guard let tag = value.string else { throw ControlMessageError("tags: expected strings") }
                       return tag
                   })
+    }
+}
+
+extension FilterSetting {
+    /// `null` for allow-all, else the array of rules.
+    public var json: JSONValue {
+        switch self {
+        case .allowAll: return nil
+        case .rules(let rules): return .array(rules.map { $0.json })
+        }
+    }
+
+    /// Reads `null` (allow all) or an array of rules.
+    public init(json: JSONValue) throws(ControlMessageError) {
+        if json.isNull { self = .allowAll; return }
+        guard let values = json.array else { throw ControlMessageError("packetFilter: expected null or an array of rules") }
+        var rules: [FilterRule] = []
+        for value in values { rules.append(try FilterRule(json: value)) }
+        self = .rules(rules)
     }
 }
 

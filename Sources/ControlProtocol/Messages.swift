@@ -55,14 +55,18 @@ public struct NetworkMap: Equatable, Sendable {
     public var node: NodeView
     /// Its peers, ordered by id.
     public var peers: [NodeView]
+    /// What the node lets in from the mesh.
+    public var packetFilter: FilterSetting
 
     /// A network map.
-    public init(version: UInt64, ipv4Range: IPPrefix, ipv6Range: IPPrefix, node: NodeView, peers: [NodeView]) {
+    public init(version: UInt64, ipv4Range: IPPrefix, ipv6Range: IPPrefix, node: NodeView, peers: [NodeView],
+                packetFilter: FilterSetting = .allowAll) {
         self.version = version
         self.ipv4Range = ipv4Range
         self.ipv6Range = ipv6Range
         self.node = node
         self.peers = peers
+        self.packetFilter = packetFilter
     }
 
     /// Applies `delta`, which must start at this map's version.
@@ -72,6 +76,7 @@ public struct NetworkMap: Equatable, Sendable {
                                       + " does not apply to map version " + String(version))
         }
         if let node = delta.node { self.node = node }
+        if let filter = delta.packetFilter { packetFilter = filter }
         peers.removeAll { peer in delta.removed.contains(peer.id) }
         for peer in delta.upserted {
             if let index = peers.firstIndex(where: { $0.id == peer.id }) {
@@ -97,15 +102,28 @@ public struct MapDelta: Equatable, Sendable {
     public var upserted: [NodeView]
     /// Ids of peers that are gone.
     public var removed: [UInt64]
+    /// The node's new packet filter, when it changed.
+    public var packetFilter: FilterSetting?
 
     /// A delta.
-    public init(version: UInt64, baseVersion: UInt64, node: NodeView?, upserted: [NodeView], removed: [UInt64]) {
+    public init(version: UInt64, baseVersion: UInt64, node: NodeView?, upserted: [NodeView], removed: [UInt64],
+                packetFilter: FilterSetting? = nil) {
         self.version = version
         self.baseVersion = baseVersion
         self.node = node
         self.upserted = upserted
         self.removed = removed
+        self.packetFilter = packetFilter
     }
+}
+
+/// A node's packet filter: no policy (everything from the mesh may come
+/// in), or the rules compiled for it.
+public enum FilterSetting: Equatable, Sendable {
+    /// No policy: allow all.
+    case allowAll
+    /// Only what these rules allow (replies aside); none at all denies everything.
+    case rules([FilterRule])
 }
 
 /// How a node proves it may join. OpenID Connect adds a case here.

@@ -40,11 +40,14 @@ public struct MapTracker {
     /// Which peers each node sees (the policy seam). Change it with
     /// `setVisibility`, which resends what changed.
     public private(set) var visibility: PeerVisibility
+    /// Each node's packet filter (the policy's other half); set with `setVisibility`.
+    public private(set) var filters: (UInt64) -> FilterSetting = { _ in .allowAll }
 
     /// What one connected node holds.
     struct Session {
         var version: UInt64
         var selfRevision: UInt64
+        var filter: FilterSetting
         /// Peer id → revision of the peer's view the node holds.
         var peers: [UInt64: UInt64]
     }
@@ -119,15 +122,18 @@ public struct MapTracker {
     /// who sees whom (a policy in force is recompiled after every change):
     /// refreshes the changed nodes' views, then resyncs every connected node
     /// under `visibility` (O(n) per connected node).
-    public mutating func update(changedNodes: [UInt64], registry: Registry, visibility: PeerVisibility) -> [MapMessage] {
+    public mutating func update(changedNodes: [UInt64], registry: Registry, visibility: PeerVisibility,
+                                filters: @escaping (UInt64) -> FilterSetting) -> [MapMessage] {
         for id in changedNodes { _ = refreshCache(id, registry: registry) }
-        return setVisibility(visibility, registry: registry)
+        return setVisibility(visibility, filters: filters, registry: registry)
     }
 
     /// Replaces the visibility rule and brings every connected node up to
     /// date with it (O(n) per connected node).
-    public mutating func setVisibility(_ visibility: PeerVisibility, registry: Registry) -> [MapMessage] {
+    public mutating func setVisibility(_ visibility: PeerVisibility, filters: @escaping (UInt64) -> FilterSetting = { _ in .allowAll },
+                                       registry: Registry) -> [MapMessage] {
         self.visibility = visibility
+        self.filters = filters
         var messages: [MapMessage] = []
         for receiver in sessions.keys.sorted() {
             if let message = resync(receiver, registry: registry) {
@@ -211,7 +217,10 @@ public struct MapTracker {
     /// larger, or nil if nothing changed.
     private mutating func finish(_ receiver: UInt64, _ session: inout Session, selfView: NodeView?, upserted: [NodeView],
                                  removed: [UInt64], registry: Registry) -> ServerMessage? {
-        if selfView == nil && upserted.isEmpty && removed.isEmpty {
+        let filter = filters(receiver)
+        let newFilter: FilterSetting? = filter == session.filter ? nil : filter
+        session.filter = filter
+        if selfView == nil && upserted.isEmpty && removed.isEmpty && newFilter == nil {
             sessions[receiver] = session
             return nil
         }
@@ -226,7 +235,7 @@ public struct MapTracker {
         session.version = version
         sessions[receiver] = session
         return .delta(MapDelta(version: version, baseVersion: version - 1, node: selfView,
-                               upserted: upserted.sorted { $0.id < $1.id }, removed: removed))
+                               upserted: upserted.sorted { $0.id < $1.id }, removed: removed, packetFilter: newFilter))
     }
 
     /// Builds the full map from the cache and starts a fresh session for it.
@@ -240,9 +249,10 @@ public struct MapTracker {
             peers.append(entry.view)
             revisions[peer.id] = entry.revision
         }
-        sessions[receiver] = Session(version: version, selfRevision: own.revision, peers: revisions)
+        let filter = filters(receiver)
+        sessions[receiver] = Session(version: version, selfRevision: own.revision, filter: filter, peers: revisions)
         let settings = registry.settings
         return NetworkMap(version: version, ipv4Range: settings.ipv4Range, ipv6Range: settings.ipv6Range,
-                          node: own.view, peers: peers)
+                          node: own.view, peers: peers, packetFilter: filter)
     }
 }

@@ -6,6 +6,7 @@ import Linux
 import LocalAPI
 import Mesh
 import Netlink
+import PacketFilter
 import State
 import TernCrypto
 import WireGuard
@@ -55,6 +56,9 @@ public final class MeshDaemon {
     /// `tern ping`s in flight.
     var probes: [Probe] = []
     var nextProbeSequence: UInt16 = 1
+    /// What the mesh may send in (the policy's rules for this node), checked
+    /// after decryption, before the TUN device.
+    var filter = PacketFilter(policy: .allowAll, localPrefixes: [], hashSeed: UInt64(Random.uint32()) << 32 | UInt64(Random.uint32()))
     /// The endpoints last reported to the server.
     var reportedEndpoints: [Endpoint] = []
     var nextEndpointCheck: UInt64 = 0
@@ -99,8 +103,12 @@ public final class MeshDaemon {
             MeshDaemon.log("UDP port " + String(options.port) + " is taken; using a free port")
             try? wg.setListenPort(0)
         }
-        // A cycle (daemon -> interface -> filter -> daemon) the daemon breaks in `shutdown`.
-        wg.inboundFilter = { packet in self.consumeProbeReply(packet) }
+        // Cycles (daemon -> interface -> closure -> daemon) the daemon breaks in `shutdown`.
+        wg.inboundFilter = { packet in
+            if self.consumeProbeReply(packet) { return true }
+            return !self.filter.inbound(packet, now: Clock.monotonicNanoseconds()).allowed
+        }
+        wg.outboundObserver = { packet in self.filter.outbound(packet, now: Clock.monotonicNanoseconds()) }
         try saveState()
         if state.loggedIn, let map = state.map {
             MeshDaemon.log("bringing the mesh up from the cached map (version " + String(map.version) + ")")
@@ -262,6 +270,10 @@ public final class MeshDaemon {
             MeshDaemon.log("map version " + String(map.version) + ": " + String(live.count) + " peers (+"
                            + String(changes.added) + " -" + String(changes.removed) + " ~" + String(changes.updated) + ")")
         }
+        switch map.packetFilter {
+        case .allowAll: filter.update(policy: .allowAll, localPrefixes: map.node.addresses)
+        case .rules(let rules): filter.update(policy: .rules(rules), localPrefixes: map.node.addresses)
+        }
         var addresses: [InterfaceAddress] = []
         for prefix in map.node.addresses {
             if let address = try? InterfaceAddress(prefix.address, prefixLength: prefix.length) { addresses.append(address) }
@@ -329,6 +341,7 @@ public final class MeshDaemon {
 
     func shutdown() {
         wg.inboundFilter = nil
+        wg.outboundObserver = nil
         if stateDirty { try? saveState() }
         link.close(now: 0, retry: false)
         api.shutdown()

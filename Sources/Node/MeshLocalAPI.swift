@@ -4,6 +4,7 @@ import JSON
 import Linux
 import LocalAPI
 import Mesh
+import PacketFilter
 import TernCrypto
 import WireGuard
 
@@ -129,6 +130,18 @@ extension MeshDaemon {
 
     // MARK: status
 
+    /// The packet filter: whether a policy applies, its rule count, and packets accepted and dropped (by reason).
+    func filterDocument() -> JSONValue {
+        var drops = JSONObject()
+        for reason in [FilterReason.empty, .malformed, .fragment, .notLocal, .noRule] {
+            let count = filter.counters.packets(reason)
+            if count > 0 { _ = drops.insert(reason.description, .number(JSONNumber(count))) }
+        }
+        return ["policy": .bool(!filter.isAllowAll), "rules": .number(JSONNumber(filter.ruleCount)),
+                "accepted": .number(JSONNumber(filter.counters.acceptedPackets)),
+                "dropped": .number(JSONNumber(filter.counters.droppedPackets)), "drops": .object(drops)]
+    }
+
     func statusDocument() -> JSONValue {
         let stateName: String
         if !state.loggedIn { stateName = "NeedsLogin" } else if !state.wantRunning { stateName = "Stopped" }
@@ -163,6 +176,7 @@ extension MeshDaemon {
         }
         return ["state": .string(stateName), "controlURL": state.controlURL.map { .string($0) } ?? nil,
                 "controlConnected": .bool(link.isEstablished), "health": .array(health),
-                "mapVersion": .number(JSONNumber(state.map?.version ?? 0)), "self": selfNode, "peers": .array(peers)]
+                "mapVersion": .number(JSONNumber(state.map?.version ?? 0)), "self": selfNode, "peers": .array(peers),
+                "filter": filterDocument()]
     }
 }

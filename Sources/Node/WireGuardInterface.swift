@@ -41,6 +41,9 @@ public final class WireGuardInterface {
     /// Sees every packet the tunnel delivers before the TUN device does;
     /// returning true consumes it (the daemon's own probe replies).
     public var inboundFilter: ((UnsafeRawBufferPointer) -> Bool)?
+    /// Sees every packet read from the TUN device before it is sealed (the
+    /// packet filter records the flows replies may come back on).
+    public var outboundObserver: ((UnsafeRawBufferPointer) -> Void)?
 
     private enum Token {
         static let tun: UInt64 = 1
@@ -173,6 +176,9 @@ public final class WireGuardInterface {
                 return
             }
             guard let length else { return }
+            if let outboundObserver {
+                outboundObserver(UnsafeRawBufferPointer(rebasing: slot[Transport.headerSize..<Transport.headerSize + length]))
+            }
             if case .writeToNetwork(let endpoint, let sealed) = device.send(slot, length: length, now: now) {
                 outbound.append(length: sealed, to: endpoint)
                 if outbound.isFull { flushOutbound() }

@@ -94,8 +94,9 @@ extension ControlService {
     /// with a policy in force it is recompiled first (who sees whom may change).
     func push(_ changedNodes: [UInt64]) {
         let updates: [MapMessage]
-        if let visibility = policy.recompile(store.registry) {
-            updates = tracker.update(changedNodes: changedNodes, registry: store.registry, visibility: visibility)
+        if let compiled = policy.recompile(store.registry) {
+            updates = tracker.update(changedNodes: changedNodes, registry: store.registry, visibility: compiled.visibility,
+                                     filters: compiled.filters)
         } else {
             updates = tracker.update(changedNodes: changedNodes, registry: store.registry)
         }

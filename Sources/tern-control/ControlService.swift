@@ -53,7 +53,9 @@ final class ControlService {
         self.store = store
         self.stateDirectory = stateDirectory
         policy = try PolicyState(directory: stateDirectory)
-        if let visibility = policy.recompile(store.registry) { tracker = MapTracker(visibility: visibility) }
+        if let compiled = policy.recompile(store.registry) {
+            _ = tracker.setVisibility(compiled.visibility, filters: compiled.filters, registry: store.registry)
+        }
         responder = ControlResponder(identity: StaticIdentity(privateKey: serverKey))
         startedAt = Clock.wallClock().seconds
         do {

@@ -43,13 +43,15 @@ struct PolicyState {
                              meshRanges: [registry.settings.ipv4Range, registry.settings.ipv6Range])
     }
 
-    /// Recompiles against the registry; returns the visibility to push, or
-    /// nil when there is no policy (everyone sees everyone, nothing to redo).
-    mutating func recompile(_ registry: Registry) -> PeerVisibility? {
+    /// Recompiles against the registry; returns who sees whom and each
+    /// node's filter, or nil when there is no policy (everyone sees everyone,
+    /// nothing filtered, nothing to redo).
+    mutating func recompile(_ registry: Registry) -> (visibility: PeerVisibility, filters: (UInt64) -> FilterSetting)? {
         guard let policy else { return nil }
         let compiled = CompiledPolicy(policy, network: PolicyState.network(of: registry))
         self.compiled = compiled
-        return PeerVisibility { viewer, peer in compiled.sees(viewer.id, peer.id) }
+        let filters: (UInt64) -> FilterSetting = compiled.allowsAll ? { _ in .allowAll } : { .rules(compiled.rules(for: $0)) }
+        return (PeerVisibility { viewer, peer in compiled.sees(viewer.id, peer.id) }, filters)
     }
 
     /// Checks `text` against the registry: it must parse with every

@@ -1,4 +1,5 @@
 import IP
+import TernCrypto
 import JSON
 import Testing
 @testable import ControlProtocol
@@ -39,5 +40,41 @@ import Testing
         for document in documents {
             #expect(throws: ControlMessageError.self, "\(document)") { _ = try FilterRule(json: try JSONParser.parse(document)) }
         }
+    }
+}
+
+@Suite struct PacketFilterInMapsTests {
+    let rule = FilterRule(sources: [try! IPPrefix("100.64.0.2/32")],
+                          destinations: [FilterDestination(prefix: try! IPPrefix("100.64.0.1/32"), ports: PortRange(first: 22, last: 22)!)],
+                          protocols: [6], policyRule: 0)
+
+    func node() throws -> NodeView {
+        NodeView(id: 1, name: "a", nodeKey: PublicKey(bytes: Bytes32(repeating: 1)), addresses: [try IPPrefix("100.64.0.1/32")],
+                 allowedIPs: [try IPPrefix("100.64.0.1/32")], endpoints: [], keyExpiry: nil, online: true, user: "u", tags: [])
+    }
+
+    func roundTrip(_ message: ServerMessage) throws -> ServerMessage {
+        try ServerMessage(json: try JSONParser.parse(JSONSerializer.string(message.json)))
+    }
+
+    @Test func mapsCarryTheirFilter() throws {
+        for filter in [FilterSetting.allowAll, .rules([]), .rules([rule])] {
+            let map = NetworkMap(version: 1, ipv4Range: try IPPrefix("100.64.0.0/10"), ipv6Range: try IPPrefix("fd00::/48"),
+                                 node: try node(), peers: [], packetFilter: filter)
+            #expect(try roundTrip(.map(map)) == .map(map))
+        }
+    }
+
+    @Test func deltasSayWhetherTheFilterChanged() throws {
+        for filter in [nil, FilterSetting.allowAll, .rules([rule])] {
+            let delta = MapDelta(version: 2, baseVersion: 1, node: nil, upserted: [], removed: [], packetFilter: filter)
+            #expect(try roundTrip(.delta(delta)) == .delta(delta))
+        }
+        var map = NetworkMap(version: 1, ipv4Range: try IPPrefix("100.64.0.0/10"), ipv6Range: try IPPrefix("fd00::/48"),
+                             node: try node(), peers: [], packetFilter: .rules([rule]))
+        try map.apply(MapDelta(version: 2, baseVersion: 1, node: nil, upserted: [], removed: []))
+        #expect(map.packetFilter == .rules([rule]))
+        try map.apply(MapDelta(version: 3, baseVersion: 2, node: nil, upserted: [], removed: [], packetFilter: .allowAll))
+        #expect(map.packetFilter == .allowAll)
     }
 }

@@ -87,6 +87,33 @@ struct Clients {
         #expect(throws: RegistryError.self) { try h.registry.renameNode(id: a.id, to: "Bad Name") }
     }
 
+    @Test func filtersTravelInMapsAndOnlyChangesAreSent() throws {
+        var (h, tracker, clients, a, b) = try pair()
+        let rule = FilterRule(sources: [try IPPrefix("100.64.0.2/32")],
+                              destinations: [FilterDestination(prefix: try IPPrefix("100.64.0.1/32"), ports: .all)],
+                              protocols: [], policyRule: 0)
+        // A policy arrives: a gets its rules, b (no rule lets anyone in) an empty list.
+        let filters: (UInt64) -> FilterSetting = { $0 == a.id ? .rules([rule]) : .rules([]) }
+        try clients.receive(tracker.setVisibility(.all, filters: filters, registry: h.registry))
+        #expect(clients.maps[a.id]?.packetFilter == .rules([rule]))
+        #expect(clients.maps[b.id]?.packetFilter == .rules([]))
+        // A change that leaves the filters alone sends no filter.
+        let changes = try h.registry.renameNode(id: b.id, to: "bee")
+        let messages = tracker.update(changedNodes: changes.changedNodes, registry: h.registry, visibility: .all, filters: filters)
+        for message in messages {
+            if case .delta(let delta) = message.message { #expect(delta.packetFilter == nil) }
+        }
+        try clients.receive(messages)
+        // A node that connects later gets its filter in the full map.
+        tracker.disconnect(nodeID: a.id)
+        clients.maps[a.id] = nil
+        try clients.receive(a.id, tracker.connect(nodeID: a.id, heldVersion: 5, registry: h.registry))
+        #expect(clients.maps[a.id]?.packetFilter == .rules([rule]))
+        // Back to no policy: everyone allows all again.
+        try clients.receive(tracker.setVisibility(.all, registry: h.registry))
+        #expect(clients.maps[a.id]?.packetFilter == .allowAll && clients.maps[b.id]?.packetFilter == .allowAll)
+    }
+
     @Test func deletionRemovesThePeerAndEndsItsSession() throws {
         var (h, tracker, clients, a, b) = try pair()
         let changes = try h.registry.deleteNode(id: b.id)

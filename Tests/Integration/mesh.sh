@@ -114,6 +114,25 @@ check "policy set: gamma no longer sees beta" netns_wait_for 2 gone c beta
 check "policy set: alpha and gamma still see each other" sh -c "[ \"\$(ip netns exec $(netns_name c) $bin/tern --socket $T/c.sock status --json | grep -c alpha)\" != 0 ]"
 check "policy: a peer outside the policy is unreachable" sh -c "! ip netns exec $(netns_name b) ping -c1 -W1 $C"
 check "policy: allowed pairs still ping" pings a "$B"
+# Enforced by the receiving node, after decryption: gamma may open alpha:22 but not alpha:23.
+netns_spawn a python3 -c "
+import socket, select
+servers = []
+for port in (22, 23):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(('$A', port)); s.listen(8); servers.append(s)
+while True:
+    for s in select.select(servers, [], [])[0]:
+        c, _ = s.accept(); c.sendall(b'hello'); c.close()
+"
+connects() { netns_exec "$1" python3 -c "import socket; socket.create_connection(('$2', $3), timeout=2).recv(5)"; }
+netns_wait_for 5 connects a "$A" 22
+check "policy enforced: an allowed port connects (gamma -> alpha:22)" connects c "$A" 22
+check "policy enforced: a denied port times out (gamma -> alpha:23)" sh -c "! ip netns exec $(netns_name c) python3 -c \"import socket; socket.create_connection(('$A', 23), timeout=2)\""
+check "policy enforced: gamma may ping alpha" pings c "$A"
+check "policy enforced: alpha may not ping gamma (no rule lets it in)" sh -c "! ip netns exec $(netns_name a) ping -c1 -W1 $C"
+check "policy enforced: alpha's replies still reach gamma (connection tracking)" connects c "$A" 22
+check "tern status counts the filter's drops" sh -c "ip netns exec $(netns_name a) $bin/tern --socket $T/a.sock status --json | python3 -c 'import json,sys; f=json.load(sys.stdin)[\"filter\"]; sys.exit(0 if f[\"policy\"] and f[\"dropped\"] > 0 else 1)'"
 printf '{"acls": [ {"action": "accept", "src": ["*"], "dst": ["*:*"]} \n' >"$T/broken.hujson"
 out=$(control policy set "$T/broken.hujson" 2>&1)
 check "a policy with a syntax error is refused with its position" grep -q "line 2" <<<"$out"
@@ -127,6 +146,7 @@ check "traffic keeps flowing under the old policy" pings a "$B"
 echo '{}' >"$T/open.hujson"
 control policy set "$T/open.hujson" >/dev/null
 check "an empty policy lets everyone see everyone again" netns_wait_for 2 has_peer b gamma
+check "with no policy every port is open again (gamma -> alpha:23)" netns_wait_for 3 connects c "$A" 23
 
 # --- Bad credentials: refused with a sentence; nothing stored.
 start_node d
