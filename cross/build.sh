@@ -57,7 +57,13 @@ cc=(--sysroot="$sysroot" -isystem "$sysroot/usr/include" -isystem "$sysroot/usr/
 xcc=()
 for flag in "${cc[@]}"; do xcc+=(-Xcc "$flag"); done
 
-swift_flags=(-target "$target" -swift-version 6 -enable-experimental-feature Embedded -wmo -Osize -parse-as-library
+# -Osize everywhere but arm64: there the Embedded compiler's -Osize
+# miscompiles some multi-payload enums holding strings (the control server
+# and the CLIs crash; Tests/Integration/control-smoke.sh shows it); -O does not.
+optimize=-Osize
+[ "$arch" = arm64 ] && optimize=-O
+
+swift_flags=(-target "$target" -swift-version 6 -enable-experimental-feature Embedded -wmo "$optimize" -parse-as-library
              -Xfrontend -function-sections -I Sources/CTern -I Sources/CBenchBaseline/include -I "$objects"
              "${xcc[@]}")
 

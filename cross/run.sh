@@ -9,7 +9,7 @@ arch=${1:?usage: cross/run.sh amd64|arm64|armhf PROGRAM [ARGS...]}
 program=${2:?usage: cross/run.sh amd64|arm64|armhf PROGRAM [ARGS...]}
 shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
-binary="$root/build/$arch/$program"
+binary="$root/${TERN_BUILD_DIR:-build}/$arch/$program"
 [ -x "$binary" ] || { echo "run.sh: $binary is missing; run 'make release ARCH=$arch' first" >&2; exit 1; }
 
 case "$arch" in

@@ -52,7 +52,8 @@ public enum AtomicFile {
         _ payload: [UInt8], to path: String, kind: FileKind, version: UInt32,
         sequence: UInt64, mode: UInt32, stopBeforeRename: Bool
     ) throws(StateError) {
-        guard payload.count <= Int(UInt32.max) else {
+        // Compared as UInt64: Int(UInt32.max) does not fit a 32-bit Int (armhf).
+        guard UInt64(payload.count) <= UInt64(UInt32.max) else {
             throw StateError("write", path: path, .tooLarge(size: Int64(payload.count), limit: Int64(UInt32.max)))
         }
         let header = FileHeader(

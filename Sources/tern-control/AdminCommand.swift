@@ -51,7 +51,9 @@ struct AdminCommand {
             }
             guard let answer = request("POST", "/v1/policy", ["text": .string(text), "dryRun": .bool(verb == "check")]) else { return 1 }
             if options.json { print(JSONSerializer.string(answer, style: .pretty)); return answer["passed"]?.bool == false ? 1 : 0 }
-            print(answer["report"]?.string ?? "", terminator: "")
+            var report = answer["report"]?.string ?? ""
+            while report.hasSuffix("\n") { report.removeLast() }
+            if !report.isEmpty { print(report) }
             if verb == "set" { print("policy in force") }
             return answer["passed"]?.bool == false ? 1 : 0
         case ("preauthkeys", "revoke"):

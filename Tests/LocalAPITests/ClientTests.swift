@@ -128,9 +128,9 @@ struct ClientTests {
         let api = LocalAPIClient(socketPath: path, daemonName: "ternd")
 
         let cases: [([UInt8]?, (LocalAPIError) -> Bool)] = [
-            (Array("SSH-2.0-OpenSSH\r\n\r\n".utf8), { if case .malformedResponse = $0 { return true } else { return false } }),
+            (Array("SSH-2.0-OpenSSH\r\n\r\n".utf8), { $0.kind == .malformedResponse }),
             (Array("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello".utf8),
-             { if case .malformedResponse("ternd", let detail) = $0 { return detail.hasPrefix("the body is not JSON (line 1, column 1: ") } else { return false } }),
+             { $0.kind == .malformedResponse && $0.message.hasPrefix("ternd sent a malformed answer: the body is not JSON (line 1, column 1: ") }),
             (Array("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{\"a\"".utf8), { $0 == .connectionClosed(daemon: "ternd") }),
             (nil, { $0 == .connectionClosed(daemon: "ternd") }),
         ]
