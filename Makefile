@@ -5,13 +5,15 @@ ARCH ?= amd64
 ARCHES := amd64 arm64 armhf
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS := $(basename $(notdir $(wildcard Tests/Fuzz/*.swift)))
+# Architectures make verify-debs checks (.ci/run checks amd64 and arm64).
+DEB_ARCHES ?= $(ARCHES)
 
 # Debian packages the build and the tests need: libraries, ARM emulation, and
 # the real WireGuard peers and network tools the integration tests use.
 PACKAGES := libsodium-dev libmnl-dev qemu-user-static wireguard-go wireguard-tools \
 	iperf3 iproute2 nftables iputils-ping util-linux bc python3 curl
 
-.PHONY: all deps build test integration release release-all selftest demo bench bench-crypto fuzz clean
+.PHONY: all deps build test integration release release-all selftest demo bench bench-crypto fuzz clean deb verify-debs
 
 all: build
 
@@ -54,6 +56,7 @@ release-all: deps
 ## selftest ARCH=...: run the shipped ternd's known-answer tests (under qemu for ARM)
 selftest: release
 	cross/run.sh $(ARCH) ternd selftest
+	Tests/Integration/control-smoke.sh $(ARCH)
 
 ## demo: the main job today: build ternd for all three architectures and self-test
 ## each, then run it as a WireGuard interface against wireguard-go in two namespaces
@@ -81,6 +84,18 @@ bench-crypto: deps
 ## fuzz: run every libFuzzer target in Tests/Fuzz for FUZZ_SECONDS each
 fuzz: deps
 	@for target in $(FUZZ_TARGETS); do cross/fuzz.sh $$target $(FUZZ_SECONDS) || exit 1; done
+
+## deb ARCH=amd64|arm64|armhf: the tern and tern-control packages in build/deb/,
+## from build/<arch>/ (built first if missing or older than the sources)
+deb: deps
+	packaging/build-deb.sh $(ARCH)
+
+## verify-debs [DEB_ARCHES="amd64 arm64 armhf"]: for each architecture build the
+## packages, lint them, install them in a fresh Debian 12 root (ARM under qemu)
+## and check them there (self-test, versions, remove, purge); prints sizes.
+## The roots are cached in /var/cache/tern/roots (made by debootstrap if missing)
+verify-debs: deps
+	packaging/verify-debs.sh $(DEB_ARCHES)
 
 clean:
 	rm -rf .build build
