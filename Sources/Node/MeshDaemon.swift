@@ -104,11 +104,12 @@ public final class MeshDaemon {
             try? wg.setListenPort(0)
         }
         // Cycles (daemon -> interface -> closure -> daemon) the daemon breaks in `shutdown`.
-        wg.inboundFilter = { packet in
+        // The clock is the interface's, read once per batch, not once per packet.
+        wg.inboundFilter = { packet, now in
             if self.consumeProbeReply(packet) { return true }
-            return !self.filter.inbound(packet, now: Clock.monotonicNanoseconds()).allowed
+            return !self.filter.inbound(packet, now: now).allowed
         }
-        wg.outboundObserver = { packet in self.filter.outbound(packet, now: Clock.monotonicNanoseconds()) }
+        wg.outboundObserver = { packet, now in self.filter.outbound(packet, now: now) }
         try saveState()
         if state.loggedIn, let map = state.map {
             MeshDaemon.log("bringing the mesh up from the cached map (version " + String(map.version) + ")")

@@ -39,11 +39,12 @@ public final class WireGuardInterface {
     private var scratch = [UInt8](repeating: 0, count: 4096)
     private var running = true
     /// Sees every packet the tunnel delivers before the TUN device does;
-    /// returning true consumes it (the daemon's own probe replies).
-    public var inboundFilter: ((UnsafeRawBufferPointer) -> Bool)?
+    /// returning true consumes it (the daemon's own probe replies). The
+    /// second argument is the batch's protocol time, read once per batch.
+    public var inboundFilter: ((UnsafeRawBufferPointer, UInt64) -> Bool)?
     /// Sees every packet read from the TUN device before it is sealed (the
     /// packet filter records the flows replies may come back on).
-    public var outboundObserver: ((UnsafeRawBufferPointer) -> Void)?
+    public var outboundObserver: ((UnsafeRawBufferPointer, UInt64) -> Void)?
 
     private enum Token {
         static let tun: UInt64 = 1
@@ -177,7 +178,7 @@ public final class WireGuardInterface {
             }
             guard let length else { return }
             if let outboundObserver {
-                outboundObserver(UnsafeRawBufferPointer(rebasing: slot[Transport.headerSize..<Transport.headerSize + length]))
+                outboundObserver(UnsafeRawBufferPointer(rebasing: slot[Transport.headerSize..<Transport.headerSize + length]), now)
             }
             if case .writeToNetwork(let endpoint, let sealed) = device.send(slot, length: length, now: now) {
                 outbound.append(length: sealed, to: endpoint)
@@ -206,7 +207,7 @@ public final class WireGuardInterface {
                     switch device.receive(datagram, length: datagram.count, from: source, now: now) {
                     case .writeToTunnel(let offset, let length):
                         let packet = UnsafeRawBufferPointer(rebasing: datagram[offset..<offset + length])
-                        if let inboundFilter, inboundFilter(packet) { break }
+                        if let inboundFilter, inboundFilter(packet, now) { break }
                         _ = try? tun.write(packet)
                     case .writeToNetwork(let endpoint, let length):
                         _ = try? socket.send(UnsafeRawBufferPointer(rebasing: datagram[0..<length]), to: endpoint)
