@@ -67,13 +67,15 @@ demo: deps
 	timeout 300 Tests/Integration/wg-interop.sh build/amd64/ternd
 
 ## bench: tunnel throughput, CPU, RSS and RTT against wireguard-go (namespaces, iperf3),
-## heap allocations per packet, handshakes per second, and tern-control under
-## 1,000 simulated nodes (registration, one change's fan-out, RSS, state size)
+## heap allocations per packet, handshakes per second, the packet filter's cost per
+## packet against a linear scan, and tern-control under 1,000 simulated nodes
+## (registration, one change's fan-out, RSS, state size)
 bench: deps
 	cross/build.sh amd64
 	Tests/Bench/tunnel.sh 10
 	Tests/Bench/allocations.sh 5
 	cross/run.sh amd64 tern-bench handshake
+	cross/run.sh amd64 tern-bench filter
 	Tests/Bench/control-load.sh build/amd64 1000
 
 ## bench-crypto: AEAD, BLAKE2s and X25519 throughput of the amd64 release build, against C

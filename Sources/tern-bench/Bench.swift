@@ -5,6 +5,8 @@ import TernCrypto
 /// `tern-bench crypto`: throughput of Tern's in-place AEAD against a plain C
 /// loop over libsodium in the same process, plus BLAKE2s and X25519 rates.
 /// `tern-bench handshake`: handshakes per second one responder completes.
+/// `tern-bench filter`: nanoseconds per inbound packet of the packet filter
+/// against a linear scan of its rules (FilterBench.swift).
 ///
 /// Each measurement runs for about `seconds` and is repeated `rounds` times,
 /// alternating Tern and C; the best round of each is kept, which filters out
@@ -13,6 +15,8 @@ import TernCrypto
 struct Options {
     var seconds = 0.25
     var rounds = 5
+    /// `filter` only: the one rule count to measure (nil: 10, 100 and 1,000).
+    var rules: Int? = nil
 }
 
 func fail(_ message: String) -> Never {
@@ -31,6 +35,7 @@ func parseOptions(_ arguments: ArraySlice<String>) -> Options {
         switch flag {
         case "--milliseconds": options.seconds = Double(number) / 1000
         case "--rounds": options.rounds = number
+        case "--rules": options.rules = number
         default: fail("unknown option " + flag)
         }
     }
@@ -161,11 +166,18 @@ enum TernBench {
     /// Runs the command line and returns the process exit status.
     static func run(_ arguments: [String]) -> Int32 {
         if arguments.count >= 2 && arguments[1] == "control" { return ControlLoad.run(arguments) }
-        guard arguments.count >= 2, arguments[1] == "crypto" || arguments[1] == "handshake" else {
+        let commands = ["crypto", "handshake", "filter"]
+        guard arguments.count >= 2, commands.contains(arguments[1]) else {
             fail("usage: tern-bench crypto|handshake [--milliseconds N] [--rounds N]\n"
+                 + "       tern-bench filter [--rules N] [--milliseconds N] [--rounds N]\n"
                  + "       tern-bench control http://IP:PORT AUTHKEY [--nodes N]")
         }
         let options = parseOptions(arguments[2...])
+        if arguments[1] == "filter" {
+            benchFilter(options)
+            return 0
+        }
+        if options.rules != nil { fail("--rules is an option of tern-bench filter") }
         do { try Sodium.initialize() } catch { fail(error.description) }
         if arguments[1] == "handshake" {
             benchHandshakes(options)
