@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Linux", dependencies: ["CTern", "IP"]),
         .target(name: "Netlink", dependencies: ["CTern", "IP"]),
         .target(name: "State", dependencies: ["CTern", "Linux"]),
-        .target(name: "LocalAPI", dependencies: ["HTTP", "JSON", "Linux", "CTern"]),
+        .target(name: "LocalAPI", dependencies: ["HTTP", "JSON", "IP", "Linux", "CTern"]),
 
         // Mesh node core: control client, map application, probes.
         .target(name: "Mesh", dependencies: ["ControlProtocol", "WireGuard", "HTTP", "JSON", "IP", "TernCrypto", "Bytes"]),
@@ -56,7 +56,7 @@ let package = Package(
         ]),
         .target(name: "CBenchBaseline", path: "Sources/CBenchBaseline"),
         .executableTarget(name: "tern-bench", dependencies: [
-            "WireGuard", "IP", "TernCrypto", "CTern", "CBenchBaseline", "ControlProtocol", "Mesh", "Linux",
+            "WireGuard", "IP", "TernCrypto", "CTern", "CBenchBaseline", "ControlProtocol", "Mesh", "Linux", "PacketFilter",
         ]),
 
         // Tests, and what they share.
@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["TestSupport", "Policy", "ControlProtocol", "JSON", "IP"]),
         .testTarget(name: "PacketFilterTests", dependencies: ["TestSupport", "PacketFilter", "ControlProtocol", "IP"]),
         .testTarget(name: "MeshTests", dependencies: ["TestSupport", "Mesh", "ControlProtocol", "WireGuard", "JSON", "IP", "TernCrypto"]),
-        .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "HTTP", "JSON", "Linux", "CTern"]),
+        .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "HTTP", "JSON", "IP", "Linux", "CTern"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["TestSupport", "ControlProtocol", "WireGuard", "TernCrypto", "JSON", "IP"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["TestSupport", "Coordinator", "ControlProtocol", "State", "JSON", "IP", "TernCrypto", "CTern"]),
     ]

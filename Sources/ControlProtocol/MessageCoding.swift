@@ -14,7 +14,7 @@ extension NodeMessage {
             if case .preAuthKey(let key) = request.credential { credential = ["preAuthKey": .string(key)] }
             return ["type": "login", "nodeKey": .string(request.nodeKey.base64), "hostname": .string(request.hostname),
                     "credential": credential, "endpoints": endpointsJSON(request.endpoints),
-                    "mapVersion": .number(JSONNumber(request.mapVersion))]
+                    "mapVersion": .number(JSONNumber(request.mapVersion)), "routes": prefixesJSON(request.advertisedRoutes)]
         case .endpoints(let endpoints):
             return ["type": "endpoints", "endpoints": endpointsJSON(endpoints)]
         case .logout:
@@ -36,7 +36,8 @@ extension NodeMessage {
             let hostname = try reader.string("hostname")
             guard hostname.utf8.count <= 255 else { throw ControlMessageError("hostname longer than 255 bytes") }
             self = .login(LoginRequest(nodeKey: try reader.key("nodeKey"), hostname: hostname, credential: credential,
-                                       endpoints: try reader.endpoints("endpoints"), mapVersion: try reader.uint64("mapVersion")))
+                                       endpoints: try reader.endpoints("endpoints"), mapVersion: try reader.uint64("mapVersion"),
+                                       advertisedRoutes: try reader.optionalPrefixes("routes")))
         case "endpoints":
             self = .endpoints(try reader.endpoints("endpoints"))
         case "logout":
@@ -115,6 +116,7 @@ extension NodeView {
     public var json: JSONValue {
         ["id": .number(JSONNumber(id)), "name": .string(name), "nodeKey": .string(nodeKey.base64),
          "addresses": prefixesJSON(addresses), "allowedIPs": prefixesJSON(allowedIPs),
+         "routes": prefixesJSON(routes), "primaryRoutes": prefixesJSON(primaryRoutes),
          "endpoints": endpointsJSON(endpoints), "keyExpiry": keyExpiry.map { .number(JSONNumber($0)) } ?? nil,
          "online": .bool(online), "user": .string(user), "tags": .array(tags.map { .string($0) })]
     }
@@ -130,6 +132,7 @@ extension NodeView {
         guard let online = json["online"]?.bool else { throw ControlMessageError("online: expected true or false") }
         self.init(id: try reader.uint64("id"), name: try reader.string("name"), nodeKey: try reader.key("nodeKey"),
                   addresses: try reader.prefixes("addresses"), allowedIPs: try reader.prefixes("allowedIPs"),
+                  routes: try reader.optionalPrefixes("routes"), primaryRoutes: try reader.optionalPrefixes("primaryRoutes"),
                   endpoints: try reader.endpoints("endpoints"), keyExpiry: expiry, online: online,
                   user: try reader.string("user"),
                   tags: try reader.array("tags") { value throws(ControlMessageError) in
@@ -208,6 +211,11 @@ struct Fields {
             }
             return prefix
         }
+    }
+
+    /// `prefixes(name)`, or none when the member is absent (older peers do not send it).
+    func optionalPrefixes(_ name: String) throws(ControlMessageError) -> [IPPrefix] {
+        object[name] == nil ? [] : try prefixes(name)
     }
 
     func endpoints(_ name: String) throws(ControlMessageError) -> [Endpoint] {

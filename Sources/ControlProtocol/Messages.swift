@@ -13,8 +13,14 @@ public struct NodeView: Equatable, Sendable {
     public var nodeKey: PublicKey
     /// The node's own mesh addresses: one IPv4 /32 and one IPv6 /128.
     public var addresses: [IPPrefix]
-    /// What the node may send from: its addresses plus approved subnet routes.
+    /// What the node may send from and is sent to: its addresses plus the
+    /// subnet routes it is the primary router for.
     public var allowedIPs: [IPPrefix]
+    /// The subnet routes it advertises that are approved (by an admin or
+    /// the policy's `autoApprovers`), primary or standby.
+    public var routes: [IPPrefix]
+    /// The approved routes it is the primary router for: the ones in `allowedIPs`.
+    public var primaryRoutes: [IPPrefix]
     /// Where the node says it can be reached (local addresses + UDP port).
     public var endpoints: [Endpoint]
     /// When the node key expires (Unix seconds); nil when expiry is disabled.
@@ -28,12 +34,15 @@ public struct NodeView: Equatable, Sendable {
 
     /// A node description.
     public init(id: UInt64, name: String, nodeKey: PublicKey, addresses: [IPPrefix], allowedIPs: [IPPrefix],
+                routes: [IPPrefix] = [], primaryRoutes: [IPPrefix] = [],
                 endpoints: [Endpoint], keyExpiry: Int64?, online: Bool, user: String, tags: [String]) {
         self.id = id
         self.name = name
         self.nodeKey = nodeKey
         self.addresses = addresses
         self.allowedIPs = allowedIPs
+        self.routes = routes
+        self.primaryRoutes = primaryRoutes
         self.endpoints = endpoints
         self.keyExpiry = keyExpiry
         self.online = online
@@ -146,14 +155,18 @@ public struct LoginRequest: Equatable, Sendable {
     public var endpoints: [Endpoint]
     /// The map version the node holds (0 for none), so a reconnect can be answered with a delta.
     public var mapVersion: UInt64
+    /// The LAN prefixes the node offers to route for the mesh (`tern up --advertise-routes`).
+    public var advertisedRoutes: [IPPrefix]
 
     /// A login request.
-    public init(nodeKey: PublicKey, hostname: String, credential: LoginCredential, endpoints: [Endpoint], mapVersion: UInt64) {
+    public init(nodeKey: PublicKey, hostname: String, credential: LoginCredential, endpoints: [Endpoint], mapVersion: UInt64,
+                advertisedRoutes: [IPPrefix] = []) {
         self.nodeKey = nodeKey
         self.hostname = hostname
         self.credential = credential
         self.endpoints = endpoints
         self.mapVersion = mapVersion
+        self.advertisedRoutes = advertisedRoutes
     }
 }
 

@@ -91,7 +91,7 @@ extension Registry {
     /// The node reports new endpoints (its last-seen time moves to `now`).
     public mutating func updateEndpoints(nodeID: UInt64, _ endpoints: [Endpoint], now: Int64) throws(RegistryError) -> RegistryChanges {
         let node = try existingNode(nodeID)
-        return commit(.seen(node: nodeID, endpoints: endpoints == node.endpoints ? nil : endpoints, at: now))
+        return commit(.seen(node: nodeID, endpoints: endpoints == node.endpoints ? nil : endpoints, routes: nil, at: now))
     }
 
     /// Records whether the node holds a control connection. Online state is
@@ -99,11 +99,14 @@ extension Registry {
     public mutating func setOnline(nodeID: UInt64, _ online: Bool, now: Int64) throws(RegistryError) -> RegistryChanges {
         _ = try existingNode(nodeID)
         if online {
-            return onlineNodes.insert(nodeID).inserted ? RegistryChanges(records: [], changedNodes: [nodeID]) : RegistryChanges()
+            guard onlineNodes.insert(nodeID).inserted else { return RegistryChanges() }
+            var changed = [nodeID]
+            for id in electPrimaries() where id != nodeID { changed.append(id) }
+            return RegistryChanges(records: [], changedNodes: changed)
         }
         guard onlineNodes.remove(nodeID) != nil else { return RegistryChanges() }
-        var changes = commit(.seen(node: nodeID, endpoints: nil, at: now))
-        changes.changedNodes = [nodeID]
+        var changes = commit(.seen(node: nodeID, endpoints: nil, routes: nil, at: now))
+        if !changes.changedNodes.contains(nodeID) { changes.changedNodes.insert(nodeID, at: 0) }
         return changes
     }
 

@@ -17,7 +17,29 @@ extension Registry {
          "endpoints": JSONForms.endpoints(node.endpoints), "createdAt": .number(JSONNumber(node.createdAt)),
          "lastSeen": .number(JSONNumber(node.lastSeen)), "keyExpiry": JSONForms.integer(node.effectiveKeyExpiry),
          "expiryDisabled": .bool(node.expiryDisabled), "expired": .bool(node.expired),
-         "online": .bool(onlineNodes.contains(node.id))]
+         "online": .bool(onlineNodes.contains(node.id)), "advertisedRoutes": JSONForms.prefixes(node.advertisedRoutes),
+         "enabledRoutes": JSONForms.prefixes(enabledRoutes(of: node)), "primaryRoutes": JSONForms.prefixes(primaryRoutes(of: node.id))]
+    }
+
+    /// Every advertised route, as a JSON array of
+    /// `{"node", "nodeId", "prefix", "state", "primary", "online"}`.
+    public func routesJSON() -> JSONValue {
+        .array(routeEntries.map { entry in
+            ["node": .string(entry.nodeName), "nodeId": .number(JSONNumber(entry.node)), "prefix": .string(entry.prefix.description),
+             "state": .string(entry.state.rawValue), "primary": .bool(entry.isPrimary), "online": .bool(entry.online)]
+        })
+    }
+
+    /// The advertised routes as a table: prefix, node, approval, and which
+    /// router clients use ("primary", "standby", or "-" when not enabled).
+    public func routesTable() -> String {
+        var table = TextTable(header: ["PREFIX", "NODE", "ID", "STATE", "ROLE", "STATUS"])
+        for entry in routeEntries.sorted(by: { ($0.prefix, $0.node) < ($1.prefix, $1.node) }) {
+            let role = entry.state.isEnabled ? (entry.isPrimary ? "primary" : "standby") : "-"
+            table.append([entry.prefix.description, entry.nodeName, String(entry.node), entry.state.rawValue, role,
+                          entry.online ? "online" : "offline"])
+        }
+        return table.text
     }
 
     /// A user for `--json`, with its number of nodes.

@@ -83,16 +83,23 @@ extension Registry {
             node.expired = false
             node.authKey = change.authKey
             node.endpoints = change.endpoints
+            node.advertisedRoutes = change.routes
             node.lastSeen = change.at
             nodesByID[node.id] = node
             keys[change.authKey]!.useCount += 1
             return [node.id]
 
-        case .seen(let id, let endpoints, let at):
+        case .seen(let id, let endpoints, let routes, let at):
             guard nodesByID[id] != nil else { throw corrupt("no node " + String(id)) }
             nodesByID[id]!.lastSeen = at
-            guard let endpoints else { return [] }
-            nodesByID[id]!.endpoints = endpoints
+            if let endpoints { nodesByID[id]!.endpoints = endpoints }
+            if let routes { nodesByID[id]!.advertisedRoutes = routes }
+            return endpoints == nil && routes == nil ? [] : [id]
+
+        case .routeDecisions(let id, let approved, let rejected):
+            guard nodesByID[id] != nil else { throw corrupt("no node " + String(id)) }
+            nodesByID[id]!.approvedRoutes = approved
+            nodesByID[id]!.rejectedRoutes = rejected
             return [id]
 
         case .rename(let id, let name):

@@ -25,8 +25,10 @@ enum Change: Equatable {
     case register(Node)
     /// A registered machine logged in again with a credential.
     case relogin(Relogin)
-    /// A node was seen at `at`, with new endpoints if not nil.
-    case seen(node: UInt64, endpoints: [Endpoint]?, at: Int64)
+    /// A node was seen at `at`, with new endpoints and advertised routes where not nil.
+    case seen(node: UInt64, endpoints: [Endpoint]?, routes: [IPPrefix]?, at: Int64)
+    /// An admin decided on a node's routes: the approved and rejected lists, whole.
+    case routeDecisions(node: UInt64, approved: [IPPrefix], rejected: [IPPrefix])
     /// An admin renamed a node.
     case rename(node: UInt64, name: String)
     /// An admin expired a node's key at `at`.
@@ -47,6 +49,7 @@ enum Change: Equatable {
         var keyExpiry: Int64?
         var authKey: UInt64
         var endpoints: [Endpoint]
+        var routes: [IPPrefix]
         var at: Int64
     }
 }
@@ -73,10 +76,16 @@ extension Change {
             return ["op": "relogin", "node": .number(JSONNumber(change.node)), "nodeKey": .string(change.nodeKey.base64),
                     "user": .number(JSONNumber(change.user)), "tags": JSONForms.strings(change.tags),
                     "keyExpiry": JSONForms.integer(change.keyExpiry), "authKey": .number(JSONNumber(change.authKey)),
-                    "endpoints": JSONForms.endpoints(change.endpoints), "at": .number(JSONNumber(change.at))]
-        case .seen(let node, let endpoints, let at):
-            return ["op": "seen", "node": .number(JSONNumber(node)),
-                    "endpoints": endpoints.map(JSONForms.endpoints) ?? .null, "at": .number(JSONNumber(at))]
+                    "endpoints": JSONForms.endpoints(change.endpoints), "routes": JSONForms.prefixes(change.routes),
+                    "at": .number(JSONNumber(change.at))]
+        case .seen(let node, let endpoints, let routes, let at):
+            var record: JSONValue = ["op": "seen", "node": .number(JSONNumber(node)),
+                                     "endpoints": endpoints.map(JSONForms.endpoints) ?? .null, "at": .number(JSONNumber(at))]
+            if let routes { record["routes"] = JSONForms.prefixes(routes) }
+            return record
+        case .routeDecisions(let node, let approved, let rejected):
+            return ["op": "routeDecisions", "node": .number(JSONNumber(node)), "approved": JSONForms.prefixes(approved),
+                    "rejected": JSONForms.prefixes(rejected)]
         case .rename(let node, let name):
             return ["op": "rename", "node": .number(JSONNumber(node)), "name": .string(name)]
         case .expireNode(let node, let at):
@@ -121,10 +130,14 @@ extension Change {
             return .relogin(Relogin(node: try fields.uint64("node"), nodeKey: try fields.key("nodeKey"),
                                     user: try fields.uint64("user"), tags: try fields.strings("tags"),
                                     keyExpiry: try fields.optionalInt64("keyExpiry"), authKey: try fields.uint64("authKey"),
-                                    endpoints: try fields.endpoints("endpoints"), at: try fields.int64("at")))
+                                    endpoints: try fields.endpoints("endpoints"),
+                                    routes: try fields.prefixesIfPresent("routes"), at: try fields.int64("at")))
         case "seen":
             return .seen(node: try fields.uint64("node"), endpoints: try fields.optionalEndpoints("endpoints"),
-                         at: try fields.int64("at"))
+                         routes: try fields.optionalPrefixes("routes"), at: try fields.int64("at"))
+        case "routeDecisions":
+            return .routeDecisions(node: try fields.uint64("node"), approved: try fields.prefixesIfPresent("approved"),
+                                   rejected: try fields.prefixesIfPresent("rejected"))
         case "rename": return .rename(node: try fields.uint64("node"), name: try fields.string("name"))
         case "expireNode": return .expireNode(node: try fields.uint64("node"), at: try fields.int64("at"))
         case "expired": return .markExpired(try fields.uint64s("nodes"))
@@ -191,7 +204,9 @@ extension Node {
          "ipv4": .string(ipv4.description), "ipv6": .string(ipv6.description),
          "endpoints": JSONForms.endpoints(endpoints), "createdAt": .number(JSONNumber(createdAt)),
          "lastSeen": .number(JSONNumber(lastSeen)), "keyExpiry": JSONForms.integer(keyExpiry),
-         "expiryDisabled": .bool(expiryDisabled), "expired": .bool(expired), "authKey": JSONForms.unsigned(authKey)]
+         "expiryDisabled": .bool(expiryDisabled), "expired": .bool(expired), "authKey": JSONForms.unsigned(authKey),
+         "advertisedRoutes": JSONForms.prefixes(advertisedRoutes), "approvedRoutes": JSONForms.prefixes(approvedRoutes),
+         "rejectedRoutes": JSONForms.prefixes(rejectedRoutes)]
     }
 
     init(stored fields: JSONFields) throws(RegistryError) {
@@ -201,6 +216,9 @@ extension Node {
                   endpoints: try fields.endpoints("endpoints"), createdAt: try fields.int64("createdAt"),
                   lastSeen: try fields.int64("lastSeen"), keyExpiry: try fields.optionalInt64("keyExpiry"),
                   expiryDisabled: try fields.bool("expiryDisabled"), expired: try fields.bool("expired"),
-                  authKey: try fields.optionalUInt64("authKey"))
+                  authKey: try fields.optionalUInt64("authKey"),
+                  advertisedRoutes: try fields.prefixesIfPresent("advertisedRoutes"),
+                  approvedRoutes: try fields.prefixesIfPresent("approvedRoutes"),
+                  rejectedRoutes: try fields.prefixesIfPresent("rejectedRoutes"))
     }
 }

@@ -105,6 +105,23 @@ struct JSONFields {
         return result
     }
 
+    /// Prefixes; an absent member is none (state written before subnet routes existed).
+    func prefixesIfPresent(_ name: String) throws(RegistryError) -> [IPPrefix] {
+        guard object[name] != nil else { return [] }
+        var result: [IPPrefix] = []
+        for text in try strings(name) {
+            guard let prefix = try? IPPrefix(text) else { throw bad(name, "address prefixes") }
+            result.append(prefix)
+        }
+        return result
+    }
+
+    /// `prefixesIfPresent`, or nil when the member is absent or null.
+    func optionalPrefixes(_ name: String) throws(RegistryError) -> [IPPrefix]? {
+        guard let value = object[name], !value.isNull else { return nil }
+        return try prefixesIfPresent(name)
+    }
+
     func optionalEndpoints(_ name: String) throws(RegistryError) -> [Endpoint]? {
         if try value(name).isNull { return nil }
         return try endpoints(name)
@@ -117,4 +134,5 @@ enum JSONForms {
     static func unsigned(_ value: UInt64?) -> JSONValue { value.map { .number(JSONNumber($0)) } ?? .null }
     static func strings(_ values: [String]) -> JSONValue { .array(values.map { .string($0) }) }
     static func endpoints(_ values: [Endpoint]) -> JSONValue { .array(values.map { .string($0.description) }) }
+    static func prefixes(_ values: [IPPrefix]) -> JSONValue { .array(values.map { .string($0.description) }) }
 }

@@ -46,6 +46,9 @@ extension Registry {
         if machineKey.isZero || request.nodeKey.isZero {
             return .failure(ControlFailure(.badRequest, "the machine key and node key must not be all zero"))
         }
+        if let problem = SubnetRoute.problem(with: request.advertisedRoutes, meshRanges: meshRanges) {
+            return .failure(ControlFailure(.badRequest, "--advertise-routes: " + problem))
+        }
         if let holder = nodeByNodeKey[request.nodeKey], nodesByID[holder]!.machineKey != machineKey {
             return .failure(ControlFailure(.badRequest, "this node key belongs to another node: generate a new one"))
         }
@@ -63,7 +66,7 @@ extension Registry {
         }
         let change = Change.Relogin(node: nodeID, nodeKey: request.nodeKey, user: key.user, tags: key.tags,
                                     keyExpiry: settings.keyLifetime.map { now + $0 }, authKey: key.id,
-                                    endpoints: request.endpoints, at: now)
+                                    endpoints: request.endpoints, routes: request.advertisedRoutes.sorted(), at: now)
         let changes = commit(.relogin(change))
         return .success(LoginOutcome(node: nodesByID[nodeID]!, isNewNode: false, changes: changes))
     }
@@ -91,7 +94,7 @@ extension Registry {
                         nodeKey: request.nodeKey, user: key.user, tags: key.tags, ipv4: ipv4, ipv6: ipv6,
                         endpoints: request.endpoints, createdAt: now, lastSeen: now,
                         keyExpiry: settings.keyLifetime.map { now + $0 }, expiryDisabled: false, expired: false,
-                        authKey: key.id)
+                        authKey: key.id, advertisedRoutes: request.advertisedRoutes.sorted())
         let changes = commit(.register(node))
         return .success(LoginOutcome(node: nodesByID[node.id]!, isNewNode: true, changes: changes))
     }
@@ -108,7 +111,8 @@ extension Registry {
             return .failure(ControlFailure(.nodeKeyExpired, text + ": log in again with a pre-auth key"))
         }
         let endpoints = request.endpoints == node.endpoints ? nil : request.endpoints
-        let changes = commit(.seen(node: node.id, endpoints: endpoints, at: now))
+        let routes = request.advertisedRoutes.sorted()
+        let changes = commit(.seen(node: node.id, endpoints: endpoints, routes: routes == node.advertisedRoutes ? nil : routes, at: now))
         return .success(LoginOutcome(node: nodesByID[node.id]!, isNewNode: false, changes: changes))
     }
 

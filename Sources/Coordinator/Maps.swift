@@ -23,10 +23,13 @@ public struct PeerVisibility {
 
 extension Registry {
     /// How `node` appears in maps (to itself and to peers): its addresses
-    /// as /32 and /128, which are also its allowed IPs for now.
+    /// as /32 and /128; its allowed IPs, which add the routes it is primary
+    /// for; and all its enabled routes.
     public func view(of node: Node) -> NodeView {
         let addresses = [hostPrefix(node.ipv4), hostPrefix(node.ipv6)]
-        return NodeView(id: node.id, name: node.name, nodeKey: node.nodeKey, addresses: addresses, allowedIPs: addresses,
+        let primary = primaryRoutes(of: node.id)
+        return NodeView(id: node.id, name: node.name, nodeKey: node.nodeKey, addresses: addresses,
+                        allowedIPs: addresses + primary, routes: enabledRoutes(of: node), primaryRoutes: primary,
                         endpoints: node.endpoints, keyExpiry: node.effectiveKeyExpiry, online: onlineNodes.contains(node.id),
                         user: userName(node.user), tags: node.tags)
     }

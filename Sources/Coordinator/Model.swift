@@ -105,11 +105,20 @@ public struct Node: Equatable, Sendable {
     public var expired: Bool
     /// The pre-auth key of the last credential login, if it still matters.
     public var authKey: UInt64?
+    /// The LAN prefixes the node offers to route (sorted, checked by `SubnetRoute`).
+    public var advertisedRoutes: [IPPrefix]
+    /// Prefixes an admin approved for this node (kept while the node stops
+    /// advertising them, so advertising again needs no new approval).
+    public var approvedRoutes: [IPPrefix]
+    /// Prefixes an admin rejected for this node: never enabled, even when
+    /// `autoApprovers` would approve them.
+    public var rejectedRoutes: [IPPrefix]
 
     /// A node with these fields.
     public init(id: UInt64, name: String, machineKey: PublicKey, nodeKey: PublicKey, user: UInt64, tags: [String],
                 ipv4: IPAddress, ipv6: IPAddress, endpoints: [Endpoint], createdAt: Int64, lastSeen: Int64,
-                keyExpiry: Int64?, expiryDisabled: Bool, expired: Bool, authKey: UInt64?) {
+                keyExpiry: Int64?, expiryDisabled: Bool, expired: Bool, authKey: UInt64?,
+                advertisedRoutes: [IPPrefix] = [], approvedRoutes: [IPPrefix] = [], rejectedRoutes: [IPPrefix] = []) {
         self.id = id
         self.name = name
         self.machineKey = machineKey
@@ -125,6 +134,9 @@ public struct Node: Equatable, Sendable {
         self.expiryDisabled = expiryDisabled
         self.expired = expired
         self.authKey = authKey
+        self.advertisedRoutes = advertisedRoutes
+        self.approvedRoutes = approvedRoutes
+        self.rejectedRoutes = rejectedRoutes
     }
 
     /// The expiry that applies: nil when disabled or when keys never expire.

@@ -58,6 +58,11 @@ public struct Registry {
     var nextKeyID: UInt64 = 1
     var nextNodeID: UInt64 = 1
     var onlineNodes: Set<UInt64> = []
+    /// Which routes the policy approves without an admin (see `setRouteApprover`).
+    var routeApprover = RouteApprover.none
+    /// The primary router of every enabled subnet route (derived, in memory:
+    /// see `electPrimaries`).
+    var primaryRouter: [IPPrefix: UInt64] = [:]
 
     /// An empty registry with `settings` (already validated).
     init(validated settings: NetworkSettings) {
@@ -116,15 +121,17 @@ public struct Registry {
 
     // MARK: Changing
 
-    /// Applies `change` (validated by the caller) and returns what the shell needs.
+    /// Applies `change` (validated by the caller) and returns what the shell
+    /// needs, including nodes whose primary routes moved because of it.
     /// A failure here is a bug: the operation checked everything first.
     mutating func commit(_ change: Change) -> RegistryChanges {
-        let changed: [UInt64]
+        var changed: [UInt64]
         do throws(RegistryError) {
             changed = try apply(change)
         } catch {
             preconditionFailure("Registry: a checked change failed to apply: " + error.description)
         }
+        for id in electPrimaries() where !changed.contains(id) { changed.append(id) }
         return RegistryChanges(records: [change.record], changedNodes: changed)
     }
 }

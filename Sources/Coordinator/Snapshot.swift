@@ -75,6 +75,7 @@ extension Registry {
             }
             next += 1
         }
+        _ = electPrimaries()
     }
 
     /// The state in `snapshot`, checked member by member.

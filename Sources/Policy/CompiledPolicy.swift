@@ -141,7 +141,7 @@ private struct RuleCompiler {
                     // Nodes named whole have all their addresses already.
                     if !resolved.nodes.contains(node) { add(hostPrefix(address), destination.ports, to: node) }
                 }
-                for route in resolver.routes where overlaps(route.prefix, prefix) {
+                for route in resolver.routes where route.prefix.overlaps(prefix) {
                     add(intersection(route.prefix, prefix), destination.ports, to: route.node)
                 }
             }

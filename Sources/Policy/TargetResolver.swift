@@ -130,7 +130,7 @@ struct TargetResolver {
         var set = NodeSet(capacity: nodes.count)
         for prefix in prefixes {
             forEachAddress(in: prefix) { _, node in set.insert(node) }
-            for route in routes where overlaps(route.prefix, prefix) { set.insert(route.node) }
+            for route in routes where route.prefix.overlaps(prefix) { set.insert(route.node) }
         }
         return set
     }
@@ -169,11 +169,6 @@ func hostPrefix(_ address: IPAddress, length: Int) -> IPPrefix {
     } catch {
         preconditionFailure("prefix length out of range")
     }
-}
-
-/// True if the two prefixes share an address (one contains the other).
-func overlaps(_ a: IPPrefix, _ b: IPPrefix) -> Bool {
-    a.contains(b) || b.contains(a)
 }
 
 /// The common part of two overlapping prefixes: the longer one.

@@ -35,6 +35,31 @@ extension ControlService {
             case ("GET", "/v1/preauthkeys"):
                 return .ok(["json": store.registry.preAuthKeysJSON(now: now),
                             "text": .string(store.registry.preAuthKeysTable(now: now))])
+            case ("GET", "/v1/routes"):
+                return .ok(["json": store.registry.routesJSON(), "text": .string(store.registry.routesTable())])
+            case ("POST", "/v1/routes/approve"), ("POST", "/v1/routes/reject"):
+                let id = try nodeID(body)
+                let approve = request.path.hasSuffix("approve")
+                var prefixes: [IPPrefix] = []
+                if body["all"]?.bool == true {
+                    prefixes = store.registry.node(id: id)!.advertisedRoutes
+                    if prefixes.isEmpty { return invalid("node " + store.registry.node(id: id)!.name + " advertises no routes") }
+                } else {
+                    guard let list = body["prefixes"]?.array, !list.isEmpty else { return missing("prefixes") }
+                    for item in list {
+                        guard let text = item.string, let prefix = try? IPPrefix(text) else {
+                            return invalid("prefixes must be strings like 192.168.10.0/24")
+                        }
+                        prefixes.append(prefix)
+                    }
+                }
+                let changes = approve ? try store.registry.approveRoutes(nodeID: id, prefixes)
+                                      : try store.registry.rejectRoutes(nodeID: id, prefixes)
+                if !changes.isEmpty {
+                    ControlService.log((approve ? "approved " : "rejected ") + prefixes.map { $0.description }.joined(separator: ", ")
+                                       + " for node " + store.registry.node(id: id)!.name)
+                }
+                return done(changes, [approve ? "approved" : "rejected": .array(prefixes.map { .string($0.description) })])
             case ("POST", "/v1/nodes/rename"):
                 let id = try nodeID(body)
                 guard let name = body["name"]?.string else { return missing("name") }
@@ -108,7 +133,7 @@ extension ControlService {
         do { try policy.replace(with: text, policy: parsed, directory: stateDirectory) } catch {
             return .error(status: 500, message: error.description, code: "storage")
         }
-        push([])
+        push(store.registry.setRouteApprover(policy.routeApprover).changedNodes)
         ControlService.log("policy updated")
         return .ok(["passed": true, "report": .string(report.description)])
     }

@@ -1,4 +1,5 @@
 import CTern
+import IP
 import JSON
 import LocalAPI
 
@@ -14,7 +15,7 @@ struct AdminCommand {
         switch (command, verb) {
         case ("status", ""):
             return show("/v1/status", text: false)
-        case ("nodes", "list"), ("users", "list"), ("preauthkeys", "list"):
+        case ("nodes", "list"), ("users", "list"), ("preauthkeys", "list"), ("routes", "list"):
             guard rest.isEmpty else { return TernControl.usageError(command + " list takes no operands") }
             return show("/v1/" + command, text: true)
         case ("nodes", "rename"):
@@ -36,6 +37,20 @@ struct AdminCommand {
             return change("/v1/users/" + verb, ["name": .string(rest[0])], (verb == "create" ? "created user " : "deleted user ") + rest[0])
         case ("preauthkeys", "create"):
             return createKey(rest)
+        case ("routes", "approve"), ("routes", "reject"):
+            let usage = "usage: routes " + verb + " NODE PREFIX[,PREFIX...]|--all"
+            guard rest.count == 2 else { return TernControl.usageError(usage) }
+            var body: JSONValue = ["node": .string(rest[0])]
+            if rest[1] == "--all" {
+                body["all"] = true
+            } else {
+                let prefixes: [IPPrefix]
+                do { prefixes = try SubnetRoute.parseList(rest[1]) } catch { return TernControl.usageError(error.description) }
+                guard !prefixes.isEmpty else { return TernControl.usageError(usage) }
+                body["prefixes"] = .array(prefixes.map { .string($0.description) })
+            }
+            return change("/v1/routes/" + verb, body, (verb == "approve" ? "approved " : "rejected ")
+                          + (rest[1] == "--all" ? "every advertised route" : rest[1]) + " for " + rest[0])
         case ("policy", "get"):
             guard rest.isEmpty, let answer = request("GET", "/v1/policy", nil) else {
                 return rest.isEmpty ? 1 : TernControl.usageError("usage: policy get")

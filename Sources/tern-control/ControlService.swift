@@ -42,17 +42,20 @@ final class ControlService {
         static let firstConnection: UInt64 = 1000
     }
 
-    /// Connection limits: a handshake must finish quickly; a session must
-    /// hear from its node (pings every 20 s) at least this often.
+    /// A handshake must finish this quickly; sessions must hear from their
+    /// node as often as `ControlTiming` says.
     static let handshakeTimeout: UInt64 = 10_000_000_000
-    static let idleTimeout: UInt64 = 75_000_000_000
     static let maximumConnections = 8192
+    /// How often silent connections are looked for: a fraction of a
+    /// router's silence limit, so failover is not delayed by the check.
+    static let livenessCheckInterval: UInt64 = 250_000_000
 
     init(store: RegistryStore, stateDirectory: String, serverKey: PrivateKey, listen: Endpoint,
          adminSocket: String) throws(ServiceError) {
         self.store = store
         self.stateDirectory = stateDirectory
         policy = try PolicyState(directory: stateDirectory)
+        _ = store.registry.setRouteApprover(policy.routeApprover)
         if let compiled = policy.recompile(store.registry) {
             _ = tracker.setVisibility(compiled.visibility, filters: compiled.filters, registry: store.registry)
         }
@@ -78,13 +81,18 @@ final class ControlService {
     /// Serves until SIGTERM/SIGINT.
     func run() throws(ServiceError) {
         var nextHousekeeping: UInt64 = 0
+        var nextLivenessCheck: UInt64 = 0
         while running {
             let now = Clock.monotonicNanoseconds()
+            if now >= nextLivenessCheck {
+                dropSilentConnections(now: now)
+                nextLivenessCheck = now + ControlService.livenessCheckInterval
+            }
             if now >= nextHousekeeping {
                 housekeeping(now: now)
                 nextHousekeeping = now + 1_000_000_000
             }
-            do { _ = try loop.wait(until: nextHousekeeping) } catch { throw ServiceError(error.description) }
+            do { _ = try loop.wait(until: min(nextHousekeeping, nextLivenessCheck)) } catch { throw ServiceError(error.description) }
             let eventNow = Clock.monotonicNanoseconds()
             for event in loop.readyEvents {
                 switch event.token {
@@ -245,12 +253,25 @@ final class ControlService {
 
     // MARK: Housekeeping
 
-    private func housekeeping(now: UInt64) {
+    /// Drops connections whose handshake takes too long and sessions whose
+    /// node fell silent (a router's routes then move to a standby).
+    private func dropSilentConnections(now: UInt64) {
         for (token, connection) in connections {
-            let limit = connection.phase == .established && connection.nodeID != nil
-                ? ControlService.idleTimeout : ControlService.handshakeTimeout
-            if now >= connection.lastHeard + limit { drop(token) }
+            var limit = ControlService.handshakeTimeout
+            if connection.phase == .established, let nodeID = connection.nodeID {
+                let routes = store.registry.node(id: nodeID)?.advertisedRoutes.count ?? 0
+                limit = ControlTiming.silenceLimit(advertisedRouteCount: routes)
+            }
+            if now >= connection.lastHeard + limit {
+                if let nodeID = connection.nodeID, let node = store.registry.node(id: nodeID), !node.advertisedRoutes.isEmpty {
+                    ControlService.log("subnet router " + node.name + " fell silent; its routes go to a standby if there is one")
+                }
+                drop(token)
+            }
         }
+    }
+
+    private func housekeeping(now: UInt64) {
         let changes = store.registry.expireDue(now: Clock.wallClock().seconds)
         if !changes.isEmpty {
             for id in changes.changedNodes {

@@ -1,5 +1,6 @@
 import ControlProtocol
 import Coordinator
+import IP
 import Policy
 import State
 
@@ -37,10 +38,16 @@ struct PolicyState {
         var nodes: [PolicyNode] = []
         for node in registry.allNodes where registry.isMapped(node.id) {
             nodes.append(PolicyNode(id: node.id, user: registry.user(id: node.user)?.name ?? "", tags: node.tags,
-                                    addresses: [node.ipv4, node.ipv6]))
+                                    addresses: [node.ipv4, node.ipv6], approvedRoutes: registry.enabledRoutes(of: node)))
         }
         return PolicyNetwork(nodes: nodes, users: registry.allUsers.map { $0.name },
                              meshRanges: [registry.settings.ipv4Range, registry.settings.ipv6Range])
+    }
+
+    /// The policy's `autoApprovers` as the registry's approval rule (none without a policy).
+    var routeApprover: RouteApprover {
+        guard let policy else { return .none }
+        return RouteApprover { route, user, tags in policy.autoApproves(route, user: user, tags: tags) }
     }
 
     /// Recompiles against the registry; returns who sees whom and each

@@ -34,6 +34,9 @@ enum TernControl {
           preauthkeys create --user NAME [--reusable] [--expiration DURATION] [--tags tag:a,tag:b]
                  DURATION like 30m, 12h, 7d; the key is printed once
           preauthkeys revoke ID
+          routes list [--json]             advertised subnet routes: approval, primary or standby router
+          routes approve NODE PREFIXES|--all   let clients route PREFIXES (comma-separated) through NODE
+          routes reject NODE PREFIXES|--all    withdraw or refuse them (autoApprovers no longer apply)
           policy get                       the policy in force (HuJSON, as it was set)
           policy set FILE                  check FILE (syntax, references, its tests) and put it in force
           policy check FILE                the same checks, dry run: what each test did
@@ -62,7 +65,7 @@ enum TernControl {
         case "serve":
             guard operands.isEmpty else { return usageError("serve takes no operands") }
             return serve(options)
-        case "status", "nodes", "users", "preauthkeys", "policy":
+        case "status", "nodes", "users", "preauthkeys", "routes", "policy":
             return AdminCommand(options: options).run(command, operands)
         default:
             return usageError("unknown command '" + command + "'")

@@ -23,6 +23,8 @@ import TernCrypto
             .login(LoginRequest(nodeKey: Sample.key(4), hostname: "édge-π", credential: .preAuthKey("tskey-abc\"\\"),
                                 endpoints: [try Endpoint("10.0.0.2:41641"), try Endpoint("[fe80::1]:1")],
                                 mapVersion: UInt64.max)),
+            .login(LoginRequest(nodeKey: Sample.key(5), hostname: "pi", credential: .none, endpoints: [], mapVersion: 3,
+                                advertisedRoutes: [try IPPrefix("192.168.10.0/24"), try IPPrefix("fd00:10::/64")])),
             .endpoints([]),
             .endpoints([try Endpoint("198.51.100.7:65535")]),
             .logout,
@@ -53,6 +55,26 @@ import TernCrypto
         for message in messages {
             #expect(try roundTrip(message) == message)
         }
+    }
+
+    @Test func subnetRoutesTravelAndOlderPeersOmitThem() throws {
+        var router = try Sample.node(7)
+        let lan = try IPPrefix("192.168.10.0/24")
+        router.routes = [lan, try IPPrefix("10.20.0.0/16")]
+        router.primaryRoutes = [lan]
+        router.allowedIPs = router.addresses + [lan]
+        let message = ServerMessage.delta(MapDelta(version: 2, baseVersion: 1, node: nil, upserted: [router], removed: []))
+        #expect(try roundTrip(message) == message)
+        // A login or a node from a peer that predates subnet routes has none.
+        let old = #"{"type":"login","nodeKey":"\#(Sample.key(1).base64)","hostname":"h","credential":null,"endpoints":[],"mapVersion":0}"#
+        guard case .login(let request) = try NodeMessage(json: try JSONParser.parse(Array(old.utf8))) else {
+            Issue.record("not a login")
+            return
+        }
+        #expect(request.advertisedRoutes.isEmpty)
+        var view = router.json
+        view["routes"] = ["garbage"]
+        #expect(throws: ControlMessageError.self) { _ = try NodeView(json: view) }
     }
 
     @Test func everyFailureCodeRoundTrips() throws {

@@ -198,6 +198,7 @@ struct Clients {
 
     @Test(arguments: [1, 2, 3, 4])
     func randomOperationsKeepEveryHeldMapExact(seed: UInt64) throws {
+        let routePool = [try IPPrefix("10.1.0.0/24"), try IPPrefix("10.2.0.0/24"), try IPPrefix("192.168.0.0/16")]
         var h = Harness(seed: seed, settings: testSettings(ipv4: "100.64.0.0/26"))
         var random = SplitMix64(seed: seed &* 7919)
         let secrets = [h.key(for: "alice", tags: ["tag:x"]), h.key(for: "bob")]
@@ -210,11 +211,14 @@ struct Clients {
             let nodes = h.registry.allNodes
             let pick = nodes.isEmpty ? nil : nodes[Int.random(in: 0..<nodes.count, using: &random)]
             var changes = RegistryChanges()
-            switch Int.random(in: 0..<12, using: &random) {
+            switch Int.random(in: 0..<15, using: &random) {
             case 0, 1:
                 let machine = randomKey(&random)
                 let nodeKey = randomKey(&random)
-                if let done = outcome(h.login(machine, request(nodeKey, "host", key: secrets.randomElement(using: &random)!), now: now)) {
+                // Routers among them: some share a prefix, so primaries move as they come and go.
+                let routes = Array(routePool.filter { _ in random.next() % 3 == 0 })
+                if let done = outcome(h.login(machine, request(nodeKey, "host", key: secrets.randomElement(using: &random)!,
+                                                               routes: routes), now: now)) {
                     machines[done.node.id] = (machine, nodeKey)
                     changes.changedNodes = done.changes.changedNodes  // the harness kept the records
                 }
@@ -252,6 +256,17 @@ struct Clients {
                 }
             case 10:
                 if let pick { changes = try h.registry.setKeyExpiryDisabled(nodeID: pick.id, !pick.expiryDisabled) }
+            case 11:
+                if let pick, !pick.advertisedRoutes.isEmpty {
+                    changes = try h.registry.approveRoutes(nodeID: pick.id, [pick.advertisedRoutes.randomElement(using: &random)!])
+                }
+            case 12:
+                if let pick, !pick.advertisedRoutes.isEmpty {
+                    changes = try h.registry.rejectRoutes(nodeID: pick.id, [pick.advertisedRoutes.randomElement(using: &random)!])
+                }
+            case 13:
+                let tag = random.next() % 2 == 0
+                changes = h.registry.setRouteApprover(RouteApprover { route, _, tags in tag && tags.contains("tag:x") && route == routePool[0] })
             default:
                 if let pick, let keys = machines[pick.id], let done = outcome(h.login(keys.machine, request(keys.nodeKey), now: now)) {
                     changes.changedNodes = done.changes.changedNodes

@@ -27,9 +27,9 @@ func randomKey(_ random: inout SplitMix64) -> PublicKey {
 
 /// A login request.
 func request(_ nodeKey: PublicKey, _ hostname: String = "host", key: String? = nil,
-             endpoints: [Endpoint] = []) -> LoginRequest {
+             endpoints: [Endpoint] = [], routes: [IPPrefix] = []) -> LoginRequest {
     LoginRequest(nodeKey: nodeKey, hostname: hostname, credential: key.map { .preAuthKey($0) } ?? LoginCredential.none,
-                 endpoints: endpoints, mapVersion: 0)
+                 endpoints: endpoints, mapVersion: 0, advertisedRoutes: routes)
 }
 
 /// The failure of `result`, or nil if it succeeded.
@@ -85,11 +85,11 @@ struct Harness {
 
     /// Registers a new machine with `secret`; the test fails if it does not work.
     @discardableResult
-    mutating func join(_ hostname: String = "host", secret: String, now: Int64 = start,
+    mutating func join(_ hostname: String = "host", secret: String, now: Int64 = start, routes: [IPPrefix] = [],
                        sourceLocation: SourceLocation = #_sourceLocation) -> Node {
         let machine = randomKey(&random)
         let nodeKey = randomKey(&random)
-        let result = login(machine, request(nodeKey, hostname, key: secret), now: now)
+        let result = login(machine, request(nodeKey, hostname, key: secret, routes: routes), now: now)
         guard let done = outcome(result) else {
             Issue.record("join failed: \(String(describing: failure(result)))", sourceLocation: sourceLocation)
             return registry.allNodes[0]

@@ -4,7 +4,7 @@ import IP
 ///
 /// 1. as bytes for `IPPacket`: a view that is accepted must be self-consistent
 ///    and every field must be readable;
-/// 2. as text for the address, prefix and endpoint parsers: whatever parses
+/// 2. as text for the address, prefix, endpoint and subnet route list parsers: whatever parses
 ///    must print to text that parses back to the same value (and, where the
 ///    spelling is unique, to the same text);
 /// 3. as a little program of inserts, removals and lookups for `PrefixTable`,
@@ -52,6 +52,12 @@ private func checkText(_ text: String) {
     }
     if let endpoint = try? Endpoint(text) {
         precondition((try? Endpoint(endpoint.description)) == endpoint, "Endpoint round trip")
+    }
+    if let routes = try? SubnetRoute.parseList(text) {
+        // Accepted lists are canonical: printing them back parses to the same list.
+        let printed = routes.map { $0.description }.joined(separator: ",")
+        precondition((try? SubnetRoute.parseList(printed)) == routes, "subnet route list round trip")
+        _ = SubnetRoute.problem(with: routes, meshRanges: [SubnetRoute.defaultMeshIPv4Range])
     }
 }
 

@@ -76,7 +76,7 @@ import TestSupport
         targets.contains { target in
             if names(target, node, policy: policy) || target == .any { return true }
             return literal(target, asSource: true).contains { prefix in
-                node.addresses.contains { prefix.contains($0) } || node.approvedRoutes.contains { overlaps($0, prefix) }
+                node.addresses.contains { prefix.contains($0) } || node.approvedRoutes.contains { $0.overlaps(prefix) }
             }
         }
     }
@@ -107,7 +107,7 @@ import TestSupport
         if entry.target == .autogroupInternet || entry.target == .autogroupSelf { return false }
         if names(entry.target, node, policy: policy) || entry.target == .any { return true }
         return literal(entry.target, asSource: false).contains { prefix in
-            node.addresses.contains { prefix.contains($0) } || node.approvedRoutes.contains { overlaps($0, prefix) }
+            node.addresses.contains { prefix.contains($0) } || node.approvedRoutes.contains { $0.overlaps(prefix) }
         }
     }
 
