@@ -72,6 +72,15 @@ public struct ArgumentScanner {
         return value
     }
 
+    /// A switch: `--name` alone is true, `--name=true` or `--name=false` say so.
+    public func boolean(of name: String, inline: String?) throws(CommandLineError) -> Bool {
+        switch inline {
+        case nil, "true": return true
+        case "false": return false
+        default: throw CommandLineError(name + " is a switch: give it alone, or =true or =false")
+        }
+    }
+
     /// Throws if flag `name`, which takes no value, was given one with `=`.
     public func noValue(of name: String, inline: String?) throws(CommandLineError) {
         if inline != nil { throw CommandLineError(name + " takes no value") }

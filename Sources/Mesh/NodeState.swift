@@ -1,4 +1,5 @@
 import ControlProtocol
+import IP
 import JSON
 import TernCrypto
 
@@ -26,6 +27,13 @@ public struct NodeState: Equatable, Sendable {
     public var wantRunning: Bool
     /// The last network map received.
     public var map: NetworkMap?
+    /// LAN prefixes this node offers to route (`tern up --advertise-routes`).
+    public var advertisedRoutes: [IPPrefix] = []
+    /// Whether to use other routers' subnet routes (`tern up --accept-routes`).
+    public var acceptRoutes = false
+    /// Whether, as a subnet router, to masquerade mesh traffic into the LAN
+    /// (`tern up --snat-subnet-routes`, on unless turned off).
+    public var snatSubnetRoutes = true
 
     /// A fresh state with new keys.
     public init(machineKey: PrivateKey, nodeKey: PrivateKey, hostname: String) {
@@ -47,6 +55,8 @@ public struct NodeState: Equatable, Sendable {
                 "controlURL": controlURL.map { .string($0) } ?? nil,
                 "serverKey": serverKey.map { .string($0.base64) } ?? nil,
                 "hostname": .string(hostname), "loggedIn": .bool(loggedIn), "wantRunning": .bool(wantRunning),
+                "advertisedRoutes": .array(advertisedRoutes.map { .string($0.description) }),
+                "acceptRoutes": .bool(acceptRoutes), "snatSubnetRoutes": .bool(snatSubnetRoutes),
                 "map": mapJSON]
     }
 
@@ -73,6 +83,24 @@ public struct NodeState: Equatable, Sendable {
                 throw ControlMessageError("serverKey: expected a base64 public key")
             }
             serverKey = parsed
+        }
+        // Absent in files written before subnet routing: the defaults.
+        if let routes = json["advertisedRoutes"] {
+            guard let items = routes.array else { throw ControlMessageError("advertisedRoutes: expected an array") }
+            for item in items {
+                guard let text = item.string, let prefix = try? IPPrefix(text) else {
+                    throw ControlMessageError("advertisedRoutes: expected prefixes")
+                }
+                advertisedRoutes.append(prefix)
+            }
+        }
+        if let value = json["acceptRoutes"] {
+            guard let flag = value.bool else { throw ControlMessageError("acceptRoutes: expected true or false") }
+            acceptRoutes = flag
+        }
+        if let value = json["snatSubnetRoutes"] {
+            guard let flag = value.bool else { throw ControlMessageError("snatSubnetRoutes: expected true or false") }
+            snatSubnetRoutes = flag
         }
         if let stored = json["map"], !stored.isNull {
             guard case .map(let map) = try ServerMessage(json: stored) else { throw ControlMessageError("map: expected a map") }

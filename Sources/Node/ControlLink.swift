@@ -24,9 +24,11 @@ final class ControlLink {
     static let maximumBackoff: UInt64 = 30_000_000_000
     /// How long a connect plus handshake may take.
     static let connectTimeout: UInt64 = 10_000_000_000
-    /// Ping interval, and how long without any message before giving up.
-    static let pingInterval: UInt64 = 20_000_000_000
+    /// How long without any message from the server before giving up.
     static let silenceLimit: UInt64 = 50_000_000_000
+
+    /// How often to ping (see `ControlTiming`: subnet routers ping often).
+    var pingInterval = ControlTiming.pingInterval
 
     private let loop: EventLoop
     private let token: UInt64
@@ -77,7 +79,7 @@ final class ControlLink {
         }
         connectDeadline = now + ControlLink.connectTimeout
         lastHeard = now
-        nextPing = now + ControlLink.pingInterval
+        nextPing = now + pingInterval
         return nil
     }
 
@@ -144,7 +146,7 @@ final class ControlLink {
             if now >= nextPing {
                 pingNumber += 1
                 send(.ping(pingNumber))
-                nextPing = now + ControlLink.pingInterval
+                nextPing = now + pingInterval
             }
             return min(nextPing, lastHeard + ControlLink.silenceLimit)
         }

@@ -1,5 +1,6 @@
 import CTern
 import IP
+import Mesh
 import Netlink
 
 /// What Tern wants of the host's network for its mesh interface. The
@@ -122,6 +123,20 @@ public final class HostNetwork {
 }
 
 extension HostNetwork {
+    /// The networks of the global addresses on every interface but
+    /// `excluded` and loopback: the LANs this host is directly on.
+    public func localNetworks(excludingInterface excluded: String) -> [LocalNetwork] {
+        guard let entries = try? routing.addresses(), let links = try? routing.links() else { return [] }
+        var names: [Int32: String] = [:]
+        for link in links where link.name != excluded && link.name != "lo" { names[link.index] = link.name }
+        var networks: [LocalNetwork] = []
+        for entry in entries where entry.scope == UInt8(RT_SCOPE_UNIVERSE.rawValue) {
+            guard let name = names[entry.interfaceIndex] else { continue }
+            networks.append(LocalNetwork(prefix: entry.address.network, interface: name))
+        }
+        return networks
+    }
+
     /// The global-scope addresses of every interface but `excluded` and
     /// loopback: where peers may reach this host.
     public func globalAddresses(excludingInterface excluded: String) -> [IPAddress] {

@@ -59,6 +59,8 @@ public final class MeshDaemon {
     /// What the mesh may send in (the policy's rules for this node), checked
     /// after decryption, before the TUN device.
     var filter = PacketFilter(policy: .allowAll, localPrefixes: [], hashSeed: UInt64(Random.uint32()) << 32 | UInt64(Random.uint32()))
+    /// Subnet routes in the map this node does not use, and why.
+    var skippedRoutes: [SkippedRoute] = []
     /// The endpoints last reported to the server.
     var reportedEndpoints: [Endpoint] = []
     var nextEndpointCheck: UInt64 = 0
@@ -140,6 +142,7 @@ public final class MeshDaemon {
         if state.wantRunning, let text = state.controlURL, !link.isActive {
             if let url = try? ControlURL(text) {
                 let identity = StaticIdentity(privateKey: state.machineKey)
+                link.pingInterval = ControlTiming.pingInterval(advertisedRouteCount: state.advertisedRoutes.count)
                 if let problem = link.connect(to: url, machine: identity, serverKey: state.serverKey, now: now) {
                     controlError = problem
                 }
@@ -186,7 +189,8 @@ public final class MeshDaemon {
                 reportedEndpoints = localEndpoints()
                 let credential: LoginCredential = pendingAuthKey.map { .preAuthKey($0) } ?? .none
                 let login = LoginRequest(nodeKey: state.nodeKey.publicKey, hostname: state.hostname, credential: credential,
-                                         endpoints: reportedEndpoints, mapVersion: state.map?.version ?? 0)
+                                         endpoints: reportedEndpoints, mapVersion: state.map?.version ?? 0,
+                                         advertisedRoutes: state.advertisedRoutes)
                 link.send(.login(login))
             case .message(let message):
                 handleServer(message, now: now)
@@ -259,27 +263,38 @@ public final class MeshDaemon {
 
     // MARK: Map
 
-    /// Applies `map`: peers, addresses and routes, and keeps it for restarts.
+    /// Applies `map`: peers, addresses and routes (the subnet routes this
+    /// node accepts, and its own as a router), and keeps it for restarts.
     func apply(_ map: NetworkMap) {
         let nowSeconds = Clock.wallClock().seconds
         let previous = state.map
         state.map = map
         markDirty()
         let live = map.peers.filter { $0.keyExpiry.map { $0 > nowSeconds } ?? true }
-        let changes = PeerSync.apply(live, to: wg.device, now: wg.clock.now())
+        let acceptance = RouteAcceptance(map: map, peers: live, acceptRoutes: state.acceptRoutes,
+                                         advertised: state.advertisedRoutes,
+                                         localNetworks: host.localNetworks(excludingInterface: wg.name))
+        if acceptance.skipped != skippedRoutes {
+            for route in acceptance.skipped where !skippedRoutes.contains(route) { MeshDaemon.log("not using route " + route.description) }
+            skippedRoutes = acceptance.skipped
+        }
+        let changes = PeerSync.apply(acceptance.peers, to: wg.device, now: wg.clock.now())
         if !changes.isEmpty || previous?.version != map.version {
             MeshDaemon.log("map version " + String(map.version) + ": " + String(live.count) + " peers (+"
                            + String(changes.added) + " -" + String(changes.removed) + " ~" + String(changes.updated) + ")")
         }
+        // As a router, the LAN behind it is a destination like its own addresses.
+        let local = map.node.addresses + map.node.routes
         switch map.packetFilter {
-        case .allowAll: filter.update(policy: .allowAll, localPrefixes: map.node.addresses)
-        case .rules(let rules): filter.update(policy: .rules(rules), localPrefixes: map.node.addresses)
+        case .allowAll: filter.update(policy: .allowAll, localPrefixes: local)
+        case .rules(let rules): filter.update(policy: .rules(rules), localPrefixes: local)
         }
         var addresses: [InterfaceAddress] = []
         for prefix in map.node.addresses {
             if let address = try? InterfaceAddress(prefix.address, prefixLength: prefix.length) { addresses.append(address) }
         }
-        let plan = NetworkPlan(interface: wg.name, addresses: addresses, routes: [map.ipv4Range, map.ipv6Range])
+        let plan = NetworkPlan(interface: wg.name, addresses: addresses, routes: [map.ipv4Range, map.ipv6Range] + acceptance.routes,
+                               subnetRoutes: state.advertisedRoutes, masquerade: state.snatSubnetRoutes)
         if host.applied != plan {
             do { try host.apply(plan) } catch { MeshDaemon.log("cannot configure " + wg.name + ": " + error.description) }
         }

@@ -56,6 +56,22 @@ extension MeshDaemon {
             }
             state.hostname = hostname
         }
+        if let value = body["advertiseRoutes"], !value.isNull {
+            var routes: [IPPrefix] = []
+            for item in value.array ?? [.null] {
+                guard let text = item.string, let prefix = try? IPPrefix(text) else {
+                    return .error(status: 400, message: "--advertise-routes: expected prefixes like 192.168.10.0/24", code: "bad-request")
+                }
+                routes.append(prefix)
+            }
+            let ranges = state.map.map { [$0.ipv4Range, $0.ipv6Range] } ?? [SubnetRoute.defaultMeshIPv4Range]
+            if let problem = SubnetRoute.problem(with: routes, meshRanges: ranges) {
+                return .error(status: 400, message: "--advertise-routes: " + problem, code: "bad-request")
+            }
+            state.advertisedRoutes = routes.sorted()
+        }
+        if let accept = body["acceptRoutes"]?.bool { state.acceptRoutes = accept }
+        if let snat = body["snatSubnetRoutes"]?.bool { state.snatSubnetRoutes = snat }
         guard state.controlURL != nil else {
             return .error(status: 400, message: "no coordination server yet: give --login-server", code: "login-required")
         }
@@ -142,6 +158,8 @@ extension MeshDaemon {
                 "dropped": .number(JSONNumber(filter.counters.droppedPackets)), "drops": .object(drops)]
     }
 
+    private func prefixesJSON(_ prefixes: [IPPrefix]) -> JSONValue { .array(prefixes.map { .string($0.description) }) }
+
     func statusDocument() -> JSONValue {
         let stateName: String
         if !state.loggedIn { stateName = "NeedsLogin" } else if !state.wantRunning { stateName = "Stopped" }
@@ -149,6 +167,9 @@ extension MeshDaemon {
         var health: [JSONValue] = []
         if let failure = loginFailure { health.append(.string(failure.message)) }
         else if let controlError, state.wantRunning { health.append(.string("coordination server: " + controlError)) }
+        for route in skippedRoutes where state.acceptRoutes || route.reason != RouteAcceptance.notAccepted {
+            health.append(.string("route " + route.description))
+        }
         var selfNode: JSONValue = nil
         var peers: [JSONValue] = []
         if let map = state.map {
@@ -157,7 +178,9 @@ extension MeshDaemon {
                         "addresses": .array(node.addresses.map { .string($0.address.description) }),
                         "endpoints": .array(reportedEndpoints.map { .string($0.description) }),
                         "keyExpiry": node.keyExpiry.map { .number(JSONNumber($0)) } ?? nil,
-                        "user": .string(node.user), "tags": .array(node.tags.map { .string($0) })]
+                        "user": .string(node.user), "tags": .array(node.tags.map { .string($0) }),
+                        "advertisedRoutes": prefixesJSON(state.advertisedRoutes), "routes": prefixesJSON(node.routes),
+                        "primaryRoutes": prefixesJSON(node.primaryRoutes)]
             let wallOffset = wg.clock.wallClock(at: 0)
             for view in map.peers {
                 let peer = wg.device.peer(for: view.nodeKey)
@@ -165,7 +188,8 @@ extension MeshDaemon {
                 peers.append(["id": .number(JSONNumber(view.id)), "name": .string(view.name),
                               "nodeKey": .string(view.nodeKey.base64),
                               "addresses": .array(view.addresses.map { .string($0.address.description) }),
-                              "allowedIPs": .array(view.allowedIPs.map { .string($0.description) }),
+                              "allowedIPs": .array((peer.map { wg.device.allowedIPs(of: $0.id) } ?? []).map { .string($0.description) }),
+                              "routes": prefixesJSON(view.routes), "primaryRoutes": prefixesJSON(view.primaryRoutes),
                               "endpoints": .array(view.endpoints.map { .string($0.description) }),
                               "endpoint": peer?.endpoint.map { .string($0.description) } ?? nil,
                               "online": .bool(view.online), "lastHandshake": handshake,
@@ -177,6 +201,9 @@ extension MeshDaemon {
         return ["state": .string(stateName), "controlURL": state.controlURL.map { .string($0) } ?? nil,
                 "controlConnected": .bool(link.isEstablished), "health": .array(health),
                 "mapVersion": .number(JSONNumber(state.map?.version ?? 0)), "self": selfNode, "peers": .array(peers),
+                "acceptRoutes": .bool(state.acceptRoutes), "snatSubnetRoutes": .bool(state.snatSubnetRoutes),
+                "skippedRoutes": .array(skippedRoutes.map { ["prefix": .string($0.prefix.description), "router": .string($0.router),
+                                                               "reason": .string($0.reason)] }),
                 "filter": filterDocument()]
     }
 }

@@ -1,3 +1,4 @@
+import IP
 import JSON
 @testable import LocalAPI
 import Testing
@@ -80,6 +81,34 @@ struct CommandLineTests {
         } else {
             Issue.record("not up")
         }
+    }
+
+    @Test func subnetRouteFlags() throws {
+        guard case .up(let router) = try parse("up --advertise-routes 192.168.10.0/24,10.1.0.0/16 --snat-subnet-routes=false").command else {
+            Issue.record("not up")
+            return
+        }
+        #expect(router.advertiseRoutes == [try IPPrefix("192.168.10.0/24"), try IPPrefix("10.1.0.0/16")])
+        #expect(router.snatSubnetRoutes == false && router.acceptRoutes == nil)
+        #expect(router.requestBody["advertiseRoutes"] == ["192.168.10.0/24", "10.1.0.0/16"])
+        #expect(router.requestBody["snatSubnetRoutes"] == false)
+        #expect(router.requestBody["acceptRoutes"] == nil)
+
+        guard case .up(let client) = try parse("up --accept-routes --advertise-routes=").command else {
+            Issue.record("not up")
+            return
+        }
+        #expect(client.acceptRoutes == true && client.advertiseRoutes == [])
+        #expect(client.requestBody["advertiseRoutes"] == [])
+        if case .up(let off) = try parse("up --accept-routes=false").command { #expect(off.acceptRoutes == false) }
+
+        #expect(usageError("up --advertise-routes 192.168.10.1/24")
+            == "--advertise-routes: '192.168.10.1/24' has host bits set; did you mean 192.168.10.0/24?")
+        #expect(usageError("up --advertise-routes 100.64.0.0/16")
+            == "--advertise-routes: 100.64.0.0/16 overlaps the mesh's own range 100.64.0.0/10")
+        #expect(usageError("up --advertise-routes 0.0.0.0/0")?.contains("default route") == true)
+        #expect(usageError("up --accept-routes=maybe") == "--accept-routes is a switch: give it alone, or =true or =false")
+        #expect(usageError("status --accept-routes") != nil)
     }
 
     @Test(arguments: [

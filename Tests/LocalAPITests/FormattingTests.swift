@@ -76,6 +76,23 @@ struct FormattingTests {
         #expect(StatusFormatter.loginSummary(status) == "Logged in as gateway (100.64.0.1, fd7a:115c:a1e0::1), 2 peers")
     }
 
+    @Test func subnetRoutesInTheStatus() throws {
+        let now: Int64 = 1_700_000_000
+        var document = sampleStatus(now: now)
+        document["self"]?["advertisedRoutes"] = ["192.168.10.0/24", "10.9.0.0/16", "10.8.0.0/16"]
+        document["self"]?["routes"] = ["192.168.10.0/24", "10.8.0.0/16"]
+        document["self"]?["primaryRoutes"] = ["192.168.10.0/24"]
+        var laptop = try #require(document["peers"]?[0])
+        laptop["routes"] = ["172.16.0.0/24", "172.17.0.0/24"]
+        laptop["primaryRoutes"] = ["172.16.0.0/24"]
+        laptop["allowedIPs"] = ["100.64.0.2/32", "172.16.0.0/24"]
+        document["peers"] = [laptop]
+        let status = try #require(StatusDocument(json: document))
+        let lines = StatusFormatter.lines(status, now: now)
+        #expect(lines[1] == "routes: 192.168.10.0/24 (primary), 10.9.0.0/16 (waiting for approval), 10.8.0.0/16 (standby)")
+        #expect(lines[3].hasSuffix("rx 1.5 KiB  tx 3.0 MiB    routes 172.16.0.0/24, standby 172.17.0.0/24"))
+    }
+
     @Test func statusWithoutLogin() throws {
         let status = try #require(StatusDocument(json: [
             "state": "NeedsLogin", "controlURL": nil, "controlConnected": false, "health": [],

@@ -8,9 +8,12 @@ import JSON
 /// ```
 /// {"state": "Running"|"NeedsLogin"|"Stopped"|"Starting", "controlURL": str|null,
 ///  "controlConnected": bool, "health": [str], "mapVersion": int,
-///  "self": {"id","name","nodeKey","addresses","endpoints","keyExpiry","user","tags"} | null,
-///  "peers": [{"id","name","nodeKey","addresses","allowedIPs","endpoints","endpoint",
-///             "online","lastHandshake","rxBytes","txBytes","keyExpiry"}]}
+///  "self": {"id","name","nodeKey","addresses","endpoints","keyExpiry","user","tags",
+///           "advertisedRoutes","routes","primaryRoutes"} | null,
+///  "peers": [{"id","name","nodeKey","addresses","allowedIPs","routes","primaryRoutes","endpoints",
+///             "endpoint","online","lastHandshake","rxBytes","txBytes","keyExpiry"}],
+///  "acceptRoutes": bool, "snatSubnetRoutes": bool,
+///  "skippedRoutes": [{"prefix","router","reason"}], "filter": {...}}
 /// ```
 public struct StatusDocument: Equatable {
     /// This node, as the daemon knows it once logged in.
@@ -31,6 +34,12 @@ public struct StatusDocument: Equatable {
         public var user: String
         /// ACL tags.
         public var tags: [String]
+        /// The LAN prefixes this node offers to route.
+        public var advertisedRoutes: [String] = []
+        /// Those of them that are approved.
+        public var routes: [String] = []
+        /// The approved ones clients route through this node (the others stand by).
+        public var primaryRoutes: [String] = []
     }
 
     /// One peer in the network map.
@@ -45,6 +54,10 @@ public struct StatusDocument: Equatable {
         public var addresses: [String]
         /// The prefixes routed to the peer (its addresses, subnet routes).
         public var allowedIPs: [String]
+        /// Its approved subnet routes, primary or standby.
+        public var routes: [String] = []
+        /// The subnet routes it is the primary router for.
+        public var primaryRoutes: [String] = []
         /// Every endpoint the peer advertised.
         public var endpoints: [String]
         /// The endpoint in use now, or nil (none yet, or relayed).
@@ -90,7 +103,10 @@ public struct StatusDocument: Equatable {
                                 addresses: StatusDocument.strings(node["addresses"]),
                                 endpoints: StatusDocument.strings(node["endpoints"]),
                                 keyExpiry: node["keyExpiry"]?.int64, user: node["user"]?.string ?? "",
-                                tags: StatusDocument.strings(node["tags"]))
+                                tags: StatusDocument.strings(node["tags"]),
+                                advertisedRoutes: StatusDocument.strings(node["advertisedRoutes"]),
+                                routes: StatusDocument.strings(node["routes"]),
+                                primaryRoutes: StatusDocument.strings(node["primaryRoutes"]))
         } else {
             selfNode = nil
         }
@@ -100,6 +116,8 @@ public struct StatusDocument: Equatable {
                               nodeKey: peer["nodeKey"]?.string ?? "",
                               addresses: StatusDocument.strings(peer["addresses"]),
                               allowedIPs: StatusDocument.strings(peer["allowedIPs"]),
+                              routes: StatusDocument.strings(peer["routes"]),
+                              primaryRoutes: StatusDocument.strings(peer["primaryRoutes"]),
                               endpoints: StatusDocument.strings(peer["endpoints"]),
                               endpoint: peer["endpoint"]?.string, online: peer["online"]?.bool ?? false,
                               lastHandshake: peer["lastHandshake"]?.int64,

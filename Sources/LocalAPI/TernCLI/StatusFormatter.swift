@@ -5,10 +5,13 @@ public enum StatusFormatter {
     /// addresses, whether control is connected), one `health:` line per
     /// warning, a hint when there is nothing to show, then one line per peer
     /// in aligned columns — address, name, endpoint in use (or `-`), last
-    /// handshake, bytes received and sent, `offline` for offline peers.
+    /// handshake, bytes received and sent, `offline` for offline peers, and
+    /// the subnet routes used through the peer (`standby` for those it
+    /// backs up). A subnet router gets a `routes:` line for what it offers.
     /// `now` is the current Unix time in seconds.
     public static func lines(_ status: StatusDocument, now: Int64) -> [String] {
         var lines = [header(status)]
+        if let node = status.selfNode, !node.advertisedRoutes.isEmpty { lines.append("routes: " + ownRoutes(node)) }
         for warning in status.health { lines.append("health: " + warning) }
         if status.selfNode == nil {
             switch status.state {
@@ -49,7 +52,34 @@ public enum StatusFormatter {
          DurationText.since(peer.lastHandshake, now: now),
          "rx " + ByteCount.text(peer.rxBytes),
          "tx " + ByteCount.text(peer.txBytes),
-         peer.online ? "" : "offline"]
+         peer.online ? "" : "offline",
+         peerRoutes(peer)]
+    }
+
+    /// This router's offers: `192.168.10.0/24 (primary), 10.9.0.0/16 (waiting for approval)`.
+    static func ownRoutes(_ node: StatusDocument.SelfNode) -> String {
+        joined(node.advertisedRoutes.map { route in
+            let state = !node.routes.contains(route) ? "waiting for approval"
+                : node.primaryRoutes.contains(route) ? "primary" : "standby"
+            return route + " (" + state + ")"
+        })
+    }
+
+    /// The subnet routes used through a peer, and those it stands by for:
+    /// `routes 192.168.10.0/24`, `standby 192.168.10.0/24`, or empty.
+    static func peerRoutes(_ peer: StatusDocument.Peer) -> String {
+        var parts: [String] = []
+        let used = peer.primaryRoutes.filter { peer.allowedIPs.contains($0) }
+        if !used.isEmpty { parts.append("routes " + list(used)) }
+        let standby = peer.routes.filter { !peer.primaryRoutes.contains($0) }
+        if !standby.isEmpty { parts.append("standby " + list(standby)) }
+        return joined(parts)
+    }
+
+    private static func list(_ items: [String]) -> String {
+        var text = ""
+        for item in items { text += (text.isEmpty ? "" : ",") + item }
+        return text
     }
 
     /// What `tern up` prints after a successful login:

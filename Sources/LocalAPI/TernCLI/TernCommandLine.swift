@@ -1,3 +1,4 @@
+import IP
 import JSON
 
 /// One `tern` command, parsed and checked, ready to run.
@@ -33,17 +34,29 @@ public struct TernUpOptions: Equatable {
     public var controlKey: String?
     /// `--timeout SECONDS`: how long to wait for the login (1...600 s), default 30 s.
     public var timeoutMilliseconds: Int64 = 30_000
+    /// `--advertise-routes PREFIXES`: the LAN prefixes to offer (empty: stop offering).
+    public var advertiseRoutes: [IPPrefix]?
+    /// `--accept-routes[=false]`: use other routers' subnet routes.
+    public var acceptRoutes: Bool?
+    /// `--snat-subnet-routes=false`: as a router, do not masquerade mesh traffic into the LAN.
+    public var snatSubnetRoutes: Bool?
 
     /// Options with nothing given.
     public init() {}
 
     /// The body of `POST /v1/up`:
     /// `{"loginServer", "authKey", "hostname", "controlKey"}`, nulls for what was not given,
-    /// plus `timeoutMilliseconds` so the daemon waits for the login as long as the CLI does.
+    /// plus `timeoutMilliseconds` so the daemon waits for the login as long as the CLI does,
+    /// and `advertiseRoutes` (prefix strings), `acceptRoutes`, `snatSubnetRoutes` when given.
     public var requestBody: JSONValue {
-        ["loginServer": TernUpOptions.orNull(loginServer), "authKey": TernUpOptions.orNull(authKey),
-         "hostname": TernUpOptions.orNull(hostname), "controlKey": TernUpOptions.orNull(controlKey),
-         "timeoutMilliseconds": JSONValue(timeoutMilliseconds)]
+        var body: JSONValue = [
+            "loginServer": TernUpOptions.orNull(loginServer), "authKey": TernUpOptions.orNull(authKey),
+            "hostname": TernUpOptions.orNull(hostname), "controlKey": TernUpOptions.orNull(controlKey),
+            "timeoutMilliseconds": JSONValue(timeoutMilliseconds)]
+        if let advertiseRoutes { body["advertiseRoutes"] = .array(advertiseRoutes.map { .string($0.description) }) }
+        if let acceptRoutes { body["acceptRoutes"] = .bool(acceptRoutes) }
+        if let snatSubnetRoutes { body["snatSubnetRoutes"] = .bool(snatSubnetRoutes) }
+        return body
     }
 
     private static func orNull(_ text: String?) -> JSONValue {
@@ -102,7 +115,17 @@ public enum TernCommandLine {
                       --hostname NAME      the name to register (default: the host name)
                       --control-key KEY    the server's public key (base64), to pin it
                       --timeout SECONDS    how long to wait for the login (default 30, at most 600)
-                    with no flags: reconnect with the login ternd remembers
+                      --advertise-routes PREFIXES
+                                           offer to route these LAN prefixes (192.168.10.0/24,...)
+                                           for the mesh; an admin or the policy approves them;
+                                           --advertise-routes= stops offering
+                      --accept-routes[=false]
+                                           use the subnet routes other nodes offer (default off)
+                      --snat-subnet-routes=false
+                                           as a router, let LAN hosts see mesh addresses (they
+                                           then need a route back to the mesh); default on
+                    with no flags: reconnect with the login ternd remembers; flags not
+                    given keep their last value
           status    show this node and its peers (--json: the raw status document)
           ip        print this node's mesh addresses, or PEER's (-4 or -6: one family)
           ping      ping PEER (a name or mesh address) through the mesh
@@ -183,6 +206,20 @@ public enum TernCommandLine {
                     throw CommandLineError("--control-key must be a base64 public key, not '" + key + "'")
                 }
                 up.controlKey = key
+            case ("up", "--advertise-routes"):
+                // An empty value (`--advertise-routes=`) stops advertising.
+                var text = ""
+                if let inline { text = inline } else { text = try scanner.value(of: option, inline: nil) }
+                do { up.advertiseRoutes = try SubnetRoute.parseList(text) } catch {
+                    throw CommandLineError(option + ": " + error.description)
+                }
+                if let problem = SubnetRoute.problem(with: up.advertiseRoutes!, meshRanges: [SubnetRoute.defaultMeshIPv4Range]) {
+                    throw CommandLineError(option + ": " + problem)
+                }
+            case ("up", "--accept-routes"):
+                up.acceptRoutes = try scanner.boolean(of: option, inline: inline)
+            case ("up", "--snat-subnet-routes"):
+                up.snatSubnetRoutes = try scanner.boolean(of: option, inline: inline)
             case ("up", "--timeout"):
                 let text = try scanner.value(of: option, inline: inline)
                 // ternd waits at most 10 minutes for a login.
