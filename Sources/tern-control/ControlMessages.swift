@@ -91,7 +91,8 @@ extension ControlService {
     }
 
     /// Brings the connected nodes up to date after `changedNodes` changed;
-    /// with a policy in force it is recompiled first (who sees whom may change).
+    /// with a policy in force it is recompiled first if the change touched
+    /// what it depends on (then who sees whom may change for anyone).
     func push(_ changedNodes: [UInt64]) {
         let updates: [MapMessage]
         if let compiled = policy.recompile(store.registry) {

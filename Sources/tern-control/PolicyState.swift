@@ -15,6 +15,8 @@ struct PolicyState {
     private(set) var text: String?
     private(set) var policy: Policy?
     private(set) var compiled: CompiledPolicy?
+    /// The network `compiled` was made for.
+    private var compiledNetwork: PolicyNetwork?
 
     /// Loads the stored policy, if any. A stored policy that no longer
     /// parses is an error (it was valid when it was set).
@@ -50,13 +52,18 @@ struct PolicyState {
         return RouteApprover { route, user, tags in policy.autoApproves(route, user: user, tags: tags) }
     }
 
-    /// Recompiles against the registry; returns who sees whom and each
-    /// node's filter, or nil when there is no policy (everyone sees everyone,
-    /// nothing filtered, nothing to redo).
+    /// Recompiles against the registry when what the policy sees of it
+    /// changed (nodes, their users, tags, addresses or enabled routes; not
+    /// endpoints or online state); returns who sees whom and each node's
+    /// filter, or nil when there is no policy (everyone sees everyone,
+    /// nothing filtered) or nothing the policy depends on changed.
     mutating func recompile(_ registry: Registry) -> (visibility: PeerVisibility, filters: (UInt64) -> FilterSetting)? {
         guard let policy else { return nil }
-        let compiled = CompiledPolicy(policy, network: PolicyState.network(of: registry))
+        let network = PolicyState.network(of: registry)
+        if network == compiledNetwork { return nil }
+        let compiled = CompiledPolicy(policy, network: network)
         self.compiled = compiled
+        compiledNetwork = network
         let filters: (UInt64) -> FilterSetting = compiled.allowsAll ? { _ in .allowAll } : { .rules(compiled.rules(for: $0)) }
         return (PeerVisibility { viewer, peer in compiled.sees(viewer.id, peer.id) }, filters)
     }
@@ -77,5 +84,6 @@ struct PolicyState {
         }
         self.text = text
         self.policy = policy
+        compiledNetwork = nil
     }
 }
