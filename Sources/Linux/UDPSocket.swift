@@ -30,6 +30,8 @@ public final class UDPSocket {
     public private(set) var segmentationOffload: Bool
     /// True when UDP_GRO is on (`setReceiveOffload(_:)`); kept across `rebind(port:)`.
     public private(set) var receiveOffload = false
+    /// The buffer sizes asked for with `setBufferSizes`; kept across `rebind(port:)`.
+    private var bufferSizes: (receive: Int32, send: Int32, force: Bool)?
     /// True once a segmented send went through: a later EINVAL is then
     /// taken as the destination's (path MTU), not as missing support.
     private var segmentationConfirmed = false
@@ -260,12 +262,17 @@ public final class UDPSocket {
         // Assigning closes the old descriptor (its deinit runs).
         descriptor = fresh
         port = bound
+        // A new socket starts with the system's default buffers (208 KiB),
+        // too small for a burst while the thread is busy elsewhere.
+        if let sizes = bufferSizes { try? setBufferSizes(receive: sizes.receive, send: sizes.send, force: sizes.force) }
     }
 
     /// Sets SO_RCVBUF and SO_SNDBUF (the kernel doubles the values and caps
     /// them at net.core.rmem_max/wmem_max unless `force` uses the
-    /// CAP_NET_ADMIN variants SO_RCVBUFFORCE/SO_SNDBUFFORCE).
+    /// CAP_NET_ADMIN variants SO_RCVBUFFORCE/SO_SNDBUFFORCE); `rebind`
+    /// applies them to the new socket too.
     public func setBufferSizes(receive: Int32, send: Int32, force: Bool = false) throws(SystemError) {
+        bufferSizes = (receive, send, force)
         let fd = descriptor.rawValue
         try setSocketOption(fd, SOL_SOCKET, force ? SO_RCVBUFFORCE : SO_RCVBUF, receive, "setsockopt(SO_RCVBUF)")
         try setSocketOption(fd, SOL_SOCKET, force ? SO_SNDBUFFORCE : SO_SNDBUF, send, "setsockopt(SO_SNDBUF)")
