@@ -60,7 +60,9 @@ public enum SubnetRoute {
                 throw SubnetRouteError("'" + word + "' is not a prefix: " + error.description)
             }
             guard word.utf8.contains(UInt8(ascii: "/")) else {
-                throw SubnetRouteError("'" + word + "' has no prefix length; did you mean " + prefix.description + "?")
+                let lan = IPPrefix(unchecked: prefix.address, length: prefix.address.isIPv4 ? 24 : 64)
+                throw SubnetRouteError("'" + word + "' has no prefix length: " + lan.description + " for its "
+                                       + (prefix.address.isIPv4 ? "/24" : "/64") + ", " + prefix.description + " for the one host")
             }
             let address = String(word.split(separator: "/", maxSplits: 1)[0])
             guard (try? IPAddress(address)) == prefix.address else {

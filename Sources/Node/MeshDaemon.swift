@@ -280,7 +280,7 @@ public final class MeshDaemon {
         }
         let changes = PeerSync.apply(acceptance.peers, to: wg.device, now: wg.clock.now())
         if !changes.isEmpty || previous?.version != map.version {
-            MeshDaemon.log("map version " + String(map.version) + ": " + String(live.count) + " peers (+"
+            MeshDaemon.log("map version " + String(map.version) + ": " + String(live.count) + (live.count == 1 ? " peer (+" : " peers (+")
                            + String(changes.added) + " -" + String(changes.removed) + " ~" + String(changes.updated) + ")")
         }
         // As a router, the LAN behind it is a destination like its own addresses.

@@ -11,7 +11,7 @@ import Testing
         #expect(throws: SubnetRouteError("'192.168.10.1/24' has host bits set; did you mean 192.168.10.0/24?")) {
             _ = try SubnetRoute.parseList("192.168.10.1/24")
         }
-        #expect(throws: SubnetRouteError("'192.168.10.7' has no prefix length; did you mean 192.168.10.7/32?")) {
+        #expect(throws: SubnetRouteError("'192.168.10.7' has no prefix length: 192.168.10.0/24 for its /24, 192.168.10.7/32 for the one host")) {
             _ = try SubnetRoute.parseList("192.168.10.7")
         }
         #expect(throws: SubnetRouteError.self) { _ = try SubnetRoute.parseList("192.168.10.0/33") }
