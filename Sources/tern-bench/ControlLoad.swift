@@ -83,8 +83,11 @@ enum ControlLoad {
                         case .write(let bytes): _ = try io({ () throws(SystemError) in try tcp.write(bytes) })
                         case .pinServerKey(let key): serverKey = key
                         case .established:
+                            // The first node is a subnet router, so routes travel in every map.
+                            let routes = index == 0 ? [try! IPPrefix("192.168.77.0/24")] : []
                             let login = LoginRequest(nodeKey: node.nodeKey, hostname: "sim" + String(index),
-                                                     credential: .preAuthKey(authKey), endpoints: [], mapVersion: 0)
+                                                     credential: .preAuthKey(authKey), endpoints: [], mapVersion: 0,
+                                                     advertisedRoutes: routes)
                             let bytes = try node.connection.send(.login(login))
                             _ = try io({ () throws(SystemError) in try tcp.write(bytes) })
                         case .message(let message):

@@ -2,7 +2,8 @@
 # The control plane of one architecture's Embedded build, run natively or
 # under qemu-user (loopback only): tern-control serves, its admin commands
 # make a user and a key, 20 simulated nodes register and a join fans out
-# (tern-bench control), the CLIs report a missing daemon in words.
+# (tern-bench control), one of them a subnet router whose route is approved,
+# the CLIs report a missing daemon in words.
 # Catches what only the ARM builds get wrong (32-bit Int, enum layouts).
 #
 #   Tests/Integration/control-smoke.sh amd64|arm64|armhf
@@ -35,6 +36,10 @@ check "$arch: preauthkeys create" grep -q '^tern-auth-' <<<"$key"
 check "$arch: 20 nodes register over the control channel and a join reaches them all" \
     timeout 120 cross/run.sh "$arch" tern-bench control "http://127.0.0.1:$port" "$key" --nodes 20
 check "$arch: nodes list shows them" sh -c "[ \"\$(cross/run.sh $arch tern-control --admin-socket $work/admin.sock nodes list --json | grep -c '\"name\"')\" = 21 ]"
+check "$arch: the simulated router's route is pending" sh -c "cross/run.sh $arch tern-control --admin-socket $work/admin.sock routes list | grep -q '192.168.77.0/24  sim0  1   pending'"
+check "$arch: routes approve" admin routes approve sim0 192.168.77.0/24
+routes_json=$(admin routes list --json | tr -d ' \n')
+check "$arch: the approved route has its router as primary" grep -q '"prefix":"192.168.77.0/24","state":"approved","primary":true' <<<"$routes_json"
 kill "$server"; wait "$server" 2>/dev/null; server=
 restarted() {   # serves for 2 s (timeout ends it), then reads what it said
     timeout 2 cross/run.sh "$arch" tern-control serve --state-dir "$work/state" --listen "127.0.0.1:$port" \
