@@ -31,6 +31,30 @@ extension MeshDaemon {
 
     private func up(_ request: LocalAPIRequest, now: UInt64) -> LocalAPIAnswer {
         let body = request.body
+        var advertised = state.advertisedRoutes
+        if let value = body["advertiseRoutes"], !value.isNull {
+            var routes: [IPPrefix] = []
+            for item in value.array ?? [.null] {
+                guard let text = item.string, let prefix = try? IPPrefix(text) else {
+                    return .error(status: 400, message: "--advertise-routes: expected prefixes like 192.168.10.0/24", code: "bad-request")
+                }
+                routes.append(prefix)
+            }
+            let ranges = state.map.map { [$0.ipv4Range, $0.ipv6Range] } ?? [SubnetRoute.defaultMeshIPv4Range]
+            if let problem = SubnetRoute.problem(with: routes, meshRanges: ranges) {
+                return .error(status: 400, message: "--advertise-routes: " + problem, code: "bad-request")
+            }
+            advertised = routes.sorted()
+        }
+        if onlyLocalSettingsChange(body, advertised: advertised), let map = state.map {
+            // Nothing the server needs to hear: apply at once, without logging in
+            // again (a reconnect would hand a primary router's routes to its standby).
+            if let accept = body["acceptRoutes"]?.bool { state.acceptRoutes = accept }
+            if let snat = body["snatSubnetRoutes"]?.bool { state.snatSubnetRoutes = snat }
+            markDirty()
+            apply(map)
+            return .ok(statusDocument())
+        }
         if let text = body["loginServer"]?.string {
             let url: ControlURL
             do { url = try ControlURL(text) } catch {
@@ -56,20 +80,7 @@ extension MeshDaemon {
             }
             state.hostname = hostname
         }
-        if let value = body["advertiseRoutes"], !value.isNull {
-            var routes: [IPPrefix] = []
-            for item in value.array ?? [.null] {
-                guard let text = item.string, let prefix = try? IPPrefix(text) else {
-                    return .error(status: 400, message: "--advertise-routes: expected prefixes like 192.168.10.0/24", code: "bad-request")
-                }
-                routes.append(prefix)
-            }
-            let ranges = state.map.map { [$0.ipv4Range, $0.ipv6Range] } ?? [SubnetRoute.defaultMeshIPv4Range]
-            if let problem = SubnetRoute.problem(with: routes, meshRanges: ranges) {
-                return .error(status: 400, message: "--advertise-routes: " + problem, code: "bad-request")
-            }
-            state.advertisedRoutes = routes.sorted()
-        }
+        state.advertisedRoutes = advertised
         if let accept = body["acceptRoutes"]?.bool { state.acceptRoutes = accept }
         if let snat = body["snatSubnetRoutes"]?.bool { state.snatSubnetRoutes = snat }
         guard state.controlURL != nil else {
@@ -96,6 +107,17 @@ extension MeshDaemon {
         }
         pendingUp = (request.id, now + timeout)
         return .deferred
+    }
+
+    /// True if `tern up` on this running, connected node asks for nothing
+    /// but `--accept-routes` or `--snat-subnet-routes`.
+    private func onlyLocalSettingsChange(_ body: JSONValue, advertised: [IPPrefix]) -> Bool {
+        guard state.loggedIn && state.wantRunning && link.isEstablished, advertised == state.advertisedRoutes,
+              body["authKey"]?.string == nil, body["controlKey"]?.string == nil
+        else { return false }
+        if let hostname = body["hostname"]?.string, hostname != state.hostname { return false }
+        if let text = body["loginServer"]?.string, (try? ControlURL(text))?.description != state.controlURL { return false }
+        return true
     }
 
     private func down(now: UInt64) -> LocalAPIAnswer {

@@ -25,8 +25,9 @@
 #   - autoApprovers: a tagged router's route is auto-approved with no admin;
 #     `routes reject` overrides it
 #   - high availability: two routers, exactly one primary, no flapping while
-#     both are healthy; the primary frozen (SIGSTOP: its TCP stays open) ->
-#     clients follow the standby within 5 s (timed); thawed, it comes back as
+#     both are healthy (nor when the primary changes a local setting); the
+#     primary frozen (SIGSTOP: its TCP stays open) -> clients follow the
+#     standby within 5 s (timed); thawed, it comes back as
 #     standby (sticky); the new primary killed -9 -> the other takes over (timed)
 #   - ACLs on LAN destinations: a rule for 192.168.10.5:8000 lets the laptop
 #     fetch the page, other LAN ports are filtered; a rule for port 9 only
@@ -292,6 +293,9 @@ check "an admin approves it again" netns_wait_for 2 route_is "pi2:approved:stand
 
 # --- 6. High availability.
 check "HA: exactly one primary (pi)" test "$(primary)" = pi
+# A local setting on the primary applies without logging in again, so it keeps the LAN.
+tern pi up --accept-routes >/dev/null
+check "HA: tern up --accept-routes on the primary keeps it primary (no reconnect)" test "$(primary)" = pi
 seen=""
 for _ in $(seq 15); do
     seen="$seen $(primary)/$(client_primary laptop)"
