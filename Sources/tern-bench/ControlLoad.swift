@@ -12,6 +12,8 @@ import WireGuard
 /// reusable pre-auth key, at most 64 connecting at a time; then one more node
 /// joins and the time until every simulated node has that node in its map is
 /// measured. Prints both times; the caller measures the server's RSS and state.
+/// The first node advertises a subnet route (and pings like a router), so
+/// routes travel in every map.
 enum ControlLoad {
     final class SimulatedNode {
         let machine = StaticIdentity(privateKey: PrivateKey.generate())
@@ -121,6 +123,20 @@ enum ControlLoad {
             }
         }
 
+        // The subnet router pings as often as a real one, or the server counts it gone.
+        var nextRouterPing: UInt64 = 0
+        func pingRouter() {
+            let now = Clock.monotonicNanoseconds()
+            guard !nodes.isEmpty, nodes[0].hasMap, now >= nextRouterPing, let tcp = nodes[0].tcp else { return }
+            nextRouterPing = now + ControlTiming.routerPingInterval
+            do throws(ControlClientError) {
+                let bytes = try nodes[0].connection.send(.ping(now))
+                _ = try io({ () throws(SystemError) in try tcp.write(bytes) })
+            } catch {
+                fail("simulated router: " + error.description)
+            }
+        }
+
         func waitLoop(until finished: () -> Bool) {
             let deadline = Clock.monotonicNanoseconds() + 600_000_000_000
             while !finished() {
@@ -128,10 +144,11 @@ enum ControlLoad {
                     start(next)
                     next += 1
                 }
-                do { _ = try loop.wait(until: min(deadline, Clock.monotonicNanoseconds() + 1_000_000_000)) } catch {
+                do { _ = try loop.wait(until: min(deadline, Clock.monotonicNanoseconds() + ControlTiming.routerPingInterval / 2)) } catch {
                     fail(error.description)
                 }
                 for event in loop.readyEvents { pump(Int(event.token), event) }
+                pingRouter()
                 if Clock.monotonicNanoseconds() > deadline { fail("timed out") }
             }
         }
