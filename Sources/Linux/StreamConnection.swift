@@ -49,6 +49,14 @@ public class StreamConnection {
         isConnecting || hasPendingOutput ? [.readable, .writable] : .readable
     }
 
+    /// True if bytes (or the peer's close) wait to be read. A server busy
+    /// with other connections asks before calling this one silent: its
+    /// data may have come in time and only not been read yet.
+    public final var hasPendingInput: Bool {
+        var descriptor = pollfd(fd: fileDescriptor, events: Int16(truncatingIfNeeded: POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) > 0
+    }
+
     /// Reads what has arrived into `buffer`: the byte count, 0 when the
     /// peer has closed its end (or `buffer` is empty), or nil if nothing is
     /// waiting. A pending connect is completed first (`finishConnect()`:

@@ -147,7 +147,11 @@ enum ControlLoad {
                 do { _ = try loop.wait(until: min(deadline, Clock.monotonicNanoseconds() + ControlTiming.routerPingInterval / 2)) } catch {
                     fail(error.description)
                 }
-                for event in loop.readyEvents { pump(Int(event.token), event) }
+                // Between events too: one full map for a large mesh takes a while to read.
+                for event in loop.readyEvents {
+                    pump(Int(event.token), event)
+                    pingRouter()
+                }
                 pingRouter()
                 if Clock.monotonicNanoseconds() > deadline { fail("timed out") }
             }

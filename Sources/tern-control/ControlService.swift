@@ -263,6 +263,11 @@ final class ControlService {
                 limit = ControlTiming.silenceLimit(advertisedRouteCount: routes)
             }
             if now >= connection.lastHeard + limit {
+                // Unread input means the node spoke while the loop was busy elsewhere.
+                if connection.tcp.hasPendingInput {
+                    connection.lastHeard = now
+                    continue
+                }
                 if let nodeID = connection.nodeID, let node = store.registry.node(id: nodeID), !node.advertisedRoutes.isEmpty {
                     ControlService.log("subnet router " + node.name + " fell silent; its routes go to a standby if there is one")
                 }

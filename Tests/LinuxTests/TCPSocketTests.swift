@@ -292,6 +292,20 @@ struct TCPSocketTests {
 
     // Half-close: the server reads the request then end of stream and can still answer;
     // the client reads the answer then end of stream when the server closes.
+    // Unread bytes are visible without reading them (a busy server's liveness check).
+    @Test func pendingInputIsVisibleBeforeARead() throws {
+        let (listener, client, server) = try connectedPair(loopbackV4)
+        defer { listener.close() }
+        #expect(!server.hasPendingInput)
+        #expect(try client.write([1, 2, 3]))
+        let deadline = Clock.monotonicNanoseconds() + 2_000_000_000
+        while !server.hasPendingInput && Clock.monotonicNanoseconds() < deadline {}
+        #expect(server.hasPendingInput)
+        var buffer = [UInt8](repeating: 0, count: 16)
+        #expect(try buffer.withUnsafeMutableBytes { try server.read(into: $0) } == 3)
+        #expect(!server.hasPendingInput)
+    }
+
     @Test func endOfStream() throws {
         let (listener, client, server) = try connectedPair(loopbackV4)
         defer { listener.close() }
