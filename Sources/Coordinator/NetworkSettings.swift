@@ -15,10 +15,7 @@ public struct NetworkSettings: Equatable, Sendable {
     public static let defaultKeyLifetime: Int64 = 180 * 86_400
 
     /// The CGNAT range 100.64.0.0/10 (RFC 6598), as Tailscale uses.
-    public static var defaultIPv4Range: IPPrefix {
-        // 100.64.0.0 is a valid address and /10 a valid length: cannot fail.
-        try! IPPrefix(.v4(IPv4Address(100, 64, 0, 0)), length: 10)
-    }
+    public static var defaultIPv4Range: IPPrefix { SubnetRoute.defaultMeshIPv4Range }
 
     /// Settings with these values; `Registry` checks them (`validate()`).
     public init(ipv4Range: IPPrefix, ipv6Range: IPPrefix, keyLifetime: Int64? = NetworkSettings.defaultKeyLifetime) {

@@ -208,32 +208,10 @@ esac
 fetch 2 || fail "the laptop cannot reach the LAN host before the failover"
 
 # Waits (up to 15 s) for a TCP connection from the laptop to HOST:80, a new
-# attempt every 100 ms (a SYN lost on the old path does not hold it back);
-# prints the milliseconds since $1 (epoch ns).
-reconnect_ms() {
-    netns_exec laptop python3 - "$1" "$HOST" <<'PY'
-import select, socket, sys, time
-start_ns, host = int(sys.argv[1]), sys.argv[2]
-pending, next_try, deadline = [], 0.0, time.time() + 15
-while time.time() < deadline:
-    if time.time() >= next_try:
-        s = socket.socket()
-        s.setblocking(False)
-        s.connect_ex((host, 80))
-        pending.append(s)
-        next_try = time.time() + 0.1
-    _, ready, _ = select.select([], pending, [], 0.01)
-    for s in ready:
-        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
-            print((time.time_ns() - start_ns) // 1000000)
-            sys.exit(0)
-        pending.remove(s)
-        s.close()
-sys.exit(1)
-PY
-}
+# attempt every 100 ms; prints the milliseconds since $1 (epoch ms).
+reconnect_ms() { netns_exec laptop python3 Tests/Integration/lib/reconnect-ms.py "$1" "$HOST" 80 15 0.1; }
 frozen=${NODE_PID[$first]}
-start=$(now_ns)
+start=$(($(now_ns) / 1000000))
 kill -STOP "$frozen"
 failover_ms=$(reconnect_ms "$start") || failover_ms=
 after=$(primary)

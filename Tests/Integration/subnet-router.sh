@@ -135,30 +135,8 @@ peers() { status_json "$1" | py 'import json,sys; print(" ".join(sorted(p["name"
 has_peer() { local list; list=$(peers "$1") && grep -qw "$2" <<<"$list"; }
 no_peers() { local list; list=$(peers "$1") && [ -z "$list" ]; }
 # Waits (up to 10 s) until TCP to the LAN host connects from namespace $1;
-# prints the milliseconds since $2 (epoch ms). A new attempt every 50 ms,
-# so a SYN lost on the old path does not hold the measurement back.
-reconnect_ms() {
-    netns_exec "$1" python3 - "$2" "$HOST" <<'PY'
-import select, socket, sys, time
-start_ms, host = int(sys.argv[1]), sys.argv[2]
-pending, next_try, deadline = [], 0.0, time.time() + 10
-while time.time() < deadline:
-    if time.time() >= next_try:
-        s = socket.socket()
-        s.setblocking(False)
-        s.connect_ex((host, 8000))
-        pending.append(s)
-        next_try = time.time() + 0.05
-    _, ready, _ = select.select([], pending, [], 0.01)
-    for s in ready:
-        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
-            print(time.time_ns() // 1000000 - start_ms)
-            sys.exit(0)
-        pending.remove(s)
-        s.close()
-sys.exit(1)
-PY
-}
+# prints the milliseconds since $2 (epoch ms); a new attempt every 50 ms.
+reconnect_ms() { netns_exec "$1" python3 Tests/Integration/lib/reconnect-ms.py "$2" "$HOST" 8000 10 0.05; }
 # Waits (up to 10 s) until TCP to the LAN host port 8000 no longer connects
 # from namespace $1; prints the milliseconds from $2 to the start of the
 # first attempt that failed (each attempt waits 0.5 s).
@@ -292,16 +270,20 @@ control routes approve pi2 "$LAN" >/dev/null
 check "an admin approves it again" netns_wait_for 2 route_is "pi2:approved:standby:online"
 
 # --- 6. High availability.
+# Every "primary in routes list/primary in the laptop's map" pair seen over 3 s.
+primaries_over_3s() {
+    local seen=""
+    for _ in $(seq 15); do
+        seen="$seen $(primary)/$(client_primary laptop)"
+        sleep 0.2
+    done
+    tr ' ' '\n' <<<"$seen" | sed '/^$/d' | sort -u | paste -sd' '
+}
 check "HA: exactly one primary (pi)" test "$(primary)" = pi
 # A local setting on the primary applies without logging in again, so it keeps the LAN.
 tern pi up --accept-routes >/dev/null
 check "HA: tern up --accept-routes on the primary keeps it primary (no reconnect)" test "$(primary)" = pi
-seen=""
-for _ in $(seq 15); do
-    seen="$seen $(primary)/$(client_primary laptop)"
-    sleep 0.2
-done
-flips=$(tr ' ' '\n' <<<"$seen" | sed '/^$/d' | sort -u | paste -sd' ')
+flips=$(primaries_over_3s)
 check "HA: no flapping over 3 s of two healthy routers (seen: $flips)" test "$flips" = "pi/pi"
 check "HA: the laptop reaches the LAN through pi" fetch laptop ha
 kill -STOP "${NODE_PID[pi]}"
@@ -317,12 +299,7 @@ check "HA: the laptop fetches the page through pi2" fetch laptop failover
 check "HA: the laptop's map names pi2 for the LAN" test "$(client_primary laptop)" = pi2
 kill -CONT "${NODE_PID[pi]}"
 check "HA: thawed pi comes back online within 10 s" netns_wait_for 10 route_is "pi:approved:standby:online"
-seen=""
-for _ in $(seq 15); do
-    seen="$seen $(primary)/$(client_primary laptop)"
-    sleep 0.2
-done
-flips=$(tr ' ' '\n' <<<"$seen" | sed '/^$/d' | sort -u | paste -sd' ')
+flips=$(primaries_over_3s)
 check "HA: thawed pi stays standby, no flap back (seen: $flips)" test "$flips" = "pi2/pi2"
 check "HA: the laptop still reaches the LAN" fetch laptop thawed
 {   # (bash's "Killed" notice for the job is not wanted in the output)
