@@ -16,6 +16,8 @@ let package = Package(
         .target(name: "Bytes"),
         .target(name: "TernCrypto", dependencies: ["CTern", "Bytes"]),
         .target(name: "IP"),
+        .target(name: "Time"),
+        .target(name: "Logging"),
 
         // Protocols.
         .target(name: "WireGuard", dependencies: ["TernCrypto", "Bytes", "IP"]),
@@ -27,7 +29,7 @@ let package = Package(
         .target(name: "PacketFilter", dependencies: ["ControlProtocol", "IP"]),
 
         // Linux shell.
-        .target(name: "Linux", dependencies: ["CTern", "IP"]),
+        .target(name: "Linux", dependencies: ["CTern", "IP", "Logging"]),
         .target(name: "Netlink", dependencies: ["CTern", "IP"]),
         .target(name: "State", dependencies: ["CTern", "Linux"]),
         .target(name: "LocalAPI", dependencies: ["HTTP", "JSON", "IP", "Linux", "CTern"]),
@@ -62,6 +64,7 @@ let package = Package(
         // Tests, and what they share.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BytesTests", dependencies: ["TestSupport", "Bytes"]),
+        .testTarget(name: "TimeTests", dependencies: ["Time", "Logging"]),
         .testTarget(name: "TernCryptoTests", dependencies: ["TestSupport", "TernCrypto", "SelfTest", "Bytes"]),
         .testTarget(name: "IPTests", dependencies: ["TestSupport", "IP"]),
         .testTarget(name: "WireGuardTests", dependencies: ["TestSupport", "WireGuard", "TernCrypto", "Bytes", "IP"]),

@@ -14,7 +14,7 @@ cd "$root"
 [ -f "Tests/Fuzz/$target.swift" ] || { echo "fuzz.sh: no Tests/Fuzz/$target.swift" >&2; exit 2; }
 
 # Library modules in dependency order (as in cross/build.sh).
-libraries="Bytes TernCrypto IP JSON HTTP WireGuard UAPI ControlProtocol Policy PacketFilter Mesh Linux State"
+libraries="Bytes TernCrypto IP Time Logging JSON HTTP WireGuard UAPI ControlProtocol Policy PacketFilter Mesh Linux State"
 
 out="build/fuzz/$target"
 objects="build/fuzz/obj"
