@@ -36,13 +36,14 @@ test: deps
 	$(MAKE) --no-print-directory integration
 
 ## integration: namespace tests (root): the Embedded ternd --wg against wireguard-go
-## and wg/wg-quick; then, with the normal Swift build (and its runtime checks),
+## and wg/wg-quick, and under a flood of 60,000 bogus handshakes a second; then, with the normal Swift build (and its runtime checks),
 ## ternd configuring the host's interface, routes and nftables, and the mesh:
 ## tern-control with ternd nodes driven by tern, and subnet routers (approval, SNAT,
 ## accept-routes, failover, ACLs on the LAN)
 integration: deps
 	cross/build.sh amd64
 	timeout 300 Tests/Integration/wg-interop.sh build/amd64/ternd
+	timeout 120 Tests/Integration/handshake-flood.sh build/amd64/ternd
 	swift build
 	timeout 120 Tests/Integration/host-network.sh .build/debug/ternd
 	timeout 400 Tests/Integration/mesh.sh .build/debug
