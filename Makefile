@@ -13,7 +13,7 @@ DEB_ARCHES ?= $(ARCHES)
 PACKAGES := libsodium-dev libmnl-dev qemu-user-static wireguard-go wireguard-tools \
 	iperf3 iproute2 nftables iputils-ping util-linux bc python3 curl
 
-.PHONY: all deps build test integration release release-all selftest demo bench bench-crypto fuzz clean deb verify-debs
+.PHONY: all deps build test integration chaos release release-all selftest demo bench bench-crypto fuzz clean deb verify-debs
 
 all: build
 
@@ -48,6 +48,14 @@ integration: deps
 	timeout 120 Tests/Integration/host-network.sh .build/debug/ternd
 	timeout 400 Tests/Integration/mesh.sh .build/debug
 	timeout 300 Tests/Integration/subnet-router.sh .build/debug
+
+## chaos [CHAOS_ROUNDS=100]: kill -9 of ternd and tern-control at random moments while
+## nodes log in, routes change and traffic flows; nothing acknowledged may be lost and
+## nothing may be left behind (namespaces, root; several minutes)
+CHAOS_ROUNDS ?= 100
+chaos: deps
+	swift build
+	timeout 3600 Tests/Integration/chaos.sh .build/debug $(CHAOS_ROUNDS)
 
 ## release ARCH=amd64|arm64|armhf: Embedded Swift release binaries in build/<arch>/
 release: deps
