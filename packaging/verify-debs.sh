@@ -338,6 +338,11 @@ boot() {
         *) cat "$scratch/boot.log"; fail "the amd64 root did not boot (systemd: '$state')" ;;
     esac
 
+    # nspawn makes the root's /dev/net/tun with the host's mode, 0600 on
+    # some hosts; udev makes it 0666 on a real system, which the
+    # unprivileged ternd needs. A node bound from the host stays as it is.
+    in_root sh -c 'mountpoint -q /dev/net/tun || chmod 0666 /dev/net/tun' \
+        || fail "amd64 (booted): cannot chmod the root's /dev/net/tun"
     in_root dpkg -i "/root/$tern" "/root/$control" >/dev/null || fail "amd64 (booted): dpkg -i failed"
     running_without_restarts ternd
     running_without_restarts tern-control

@@ -26,7 +26,13 @@ public final class TunDevice {
     public init(name requested: String) throws(SystemError) {
         var request = try NetworkInterface.makeRequest(requested, "TUNSETIFF")
         request.ifr_ifru.ifru_flags = Int16(IFF_TUN | IFF_NO_PI)
-        let descriptor = try FileDescriptor.open("/dev/net/tun", flags: O_RDWR | O_NONBLOCK)
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try FileDescriptor.open("/dev/net/tun", flags: O_RDWR | O_NONBLOCK)
+        } catch {
+            // Name the device: EACCES here means its mode, not a capability.
+            throw SystemError("open /dev/net/tun", errno: error.errno)
+        }
         let fd = descriptor.rawValue
         _ = try withUnsafeMutableBytes(of: &request) { (raw) throws(SystemError) in
             try SystemError.check("TUNSETIFF") { tern_ioctl_ptr(fd, tern_tunsetiff(), raw.baseAddress) }
