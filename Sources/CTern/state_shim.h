@@ -54,11 +54,19 @@ static inline int tern_file_mode(int fd) {
     return (int)(st.st_mode & 07777);
 }
 
-/// 1 if `path` is a directory, 0 if it is something else, -1 and errno if stat fails.
-static inline int tern_is_directory(const char *path) {
+/// The owner uid of the open file `fd` (fstat's st_uid) into `*owner`: 0, or -1 and errno.
+static inline int tern_file_owner(int fd, uint32_t *owner) {
     struct stat st;
-    if (stat(path, &st) != 0) return -1;
-    return S_ISDIR(st.st_mode) ? 1 : 0;
+    if (fstat(fd, &st) != 0) return -1;
+    *owner = (uint32_t)st.st_uid;
+    return 0;
+}
+
+/// 1 if `path` itself is a symbolic link (lstat, never followed), 0 if not, -1 and errno if lstat fails.
+static inline int tern_is_symbolic_link(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return -1;
+    return S_ISLNK(st.st_mode) ? 1 : 0;
 }
 
 #endif

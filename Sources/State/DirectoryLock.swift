@@ -20,8 +20,12 @@ public final class DirectoryLock {
 
     /// Takes the lock on `directory` (which must exist), creating the lock
     /// file (mode 0600) if needed. Throws `.locked(holderPID:)` at once if
-    /// another open file holds it; never waits.
+    /// another open file holds it; never waits. Refuses a `directory` that
+    /// is a symbolic link, is not owned by the effective uid or is writable
+    /// by group or others, and a `lock` that is a symbolic link (so a link
+    /// planted there never makes this process truncate another file).
     public init(directory: String) throws(StateError) {
+        try FilePath.checkStateDirectory(directory)
         let path = FilePath.join(directory, DirectoryLock.fileName)
         let file = try OpenFile(path: path, flags: O_RDWR | O_CREAT, mode: 0o600)
         let number = file.fd

@@ -13,12 +13,15 @@ struct OpenFile: ~Copyable {
     /// The descriptor number, or -1 once closed.
     var fd: Int32 { descriptor.rawValue }
 
-    /// Opens `path` with `flags` (O_CLOEXEC is always added) and, with
-    /// O_CREAT, `mode`.
+    /// Opens `path` with `flags` (O_CLOEXEC and O_NOFOLLOW are always added)
+    /// and, with O_CREAT, `mode`. A symbolic link at `path` is refused with
+    /// `.symbolicLink`: a link planted in a state directory must never send a
+    /// write (or a truncation) somewhere else.
     init(path: String, flags: Int32, mode: UInt32 = 0) throws(StateError) {
         do {
-            descriptor = try FileDescriptor.open(path, flags: flags, mode: mode)
+            descriptor = try FileDescriptor.open(path, flags: flags | O_NOFOLLOW, mode: mode)
         } catch {
+            if error.errno == ELOOP { throw StateError("open", path: path, .symbolicLink) }
             throw StateError("open", path: path, .system(errno: error.errno))
         }
         self.path = path
@@ -164,7 +167,8 @@ enum FilePath {
         throw StateError.current("unlink", path: path)
     }
 
-    /// True if something exists at `path` (follows symlinks).
+    /// True if something exists at `path` (follows symlinks; callers then
+    /// open it through `OpenFile`, which refuses a link).
     static func exists(_ path: String) throws(StateError) -> Bool {
         let result = path.withCString { access($0, F_OK) }
         if result == 0 { return true }
@@ -175,26 +179,67 @@ enum FilePath {
 
     /// fsyncs the directory `path`, so renames and creations in it are durable.
     static func syncDirectory(_ path: String) throws(StateError) {
-        var directory = try OpenFile(path: path, flags: O_RDONLY | O_DIRECTORY)
+        var directory = try openDirectory(path)
         try directory.sync()
         try directory.close()
     }
 
-    /// Creates directory `path` with exactly `mode` if it is missing (its
-    /// parent must exist; the parent is synced after a creation). Throws
-    /// `.notADirectory` if something else is there.
+    /// Opens the directory `path` itself (never a symbolic link to one).
+    static func openDirectory(_ path: String) throws(StateError) -> OpenFile {
+        do {
+            return try OpenFile(path: path, flags: O_RDONLY | O_DIRECTORY)
+        } catch let error {
+            // O_DIRECTORY|O_NOFOLLOW reports a link to a directory as ENOTDIR.
+            if error.errno == ENOTDIR {
+                let link = path.withCString { tern_is_symbolic_link($0) }
+                throw StateError("open", path: path, link == 1 ? .symbolicLink : .notADirectory)
+            }
+            throw error
+        }
+    }
+
+    /// Refuses the existing state directory `path` unless it is a real
+    /// directory (not a symbolic link), owned by the effective uid and not
+    /// writable by group or others: otherwise another user could plant
+    /// links or files in it that this process would then write through.
+    static func checkStateDirectory(_ path: String) throws(StateError) {
+        var directory = try openDirectory(path)
+        defer { _ = try? directory.close() }
+        try checkOwnerAndMode(directory)
+    }
+
+    private static func checkOwnerAndMode(_ directory: borrowing OpenFile) throws(StateError) {
+        var owner: UInt32 = 0
+        let number = directory.fd
+        if tern_file_owner(number, &owner) != 0 { throw StateError.current("fstat", path: directory.path) }
+        let expected = UInt32(geteuid())
+        if owner != expected {
+            throw StateError("check state directory", path: directory.path, .unsafeOwner(owner: owner, expected: expected))
+        }
+        let mode = try directory.mode()
+        if mode & 0o022 != 0 {
+            throw StateError("check state directory", path: directory.path, .unsafeMode(mode: mode))
+        }
+    }
+
+    /// Creates the state directory `path` with exactly `mode` if it is
+    /// missing (its parent must exist; the parent is synced after a
+    /// creation). An existing `path` must pass `checkStateDirectory`:
+    /// `.notADirectory` if it is something else, `.symbolicLink` if it is a
+    /// link (never followed), `.unsafeOwner` / `.unsafeMode` if another user
+    /// could write into it.
     static func makeDirectory(_ path: String, mode: UInt32) throws(StateError) {
         let result = SystemError.retryingInterrupts { path.withCString { mkdir($0, mode_t(mode)) } }
         if result == 0 {
-            let chmodResult = SystemError.retryingInterrupts { path.withCString { chmod($0, mode_t(mode)) } }
-            if chmodResult != 0 { throw StateError.current("chmod", path: path) }
+            // fchmod on the opened directory: the umask may have cleared bits of `mode`.
+            var created = try openDirectory(path)
+            defer { _ = try? created.close() }
+            try created.setMode(mode)
             try syncDirectory(directory(of: path))
             return
         }
         let code = tern_errno()
         guard code == EEXIST else { throw StateError("mkdir", path: path, .system(errno: code)) }
-        let kind = path.withCString { tern_is_directory($0) }
-        if kind < 0 { throw StateError.current("stat", path: path) }
-        if kind == 0 { throw StateError("mkdir", path: path, .notADirectory) }
+        try checkStateDirectory(path)
     }
 }

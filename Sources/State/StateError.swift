@@ -25,6 +25,12 @@ public enum StateProblem: Equatable, Sendable {
     case locked(holderPID: Int32?)
     /// The path exists but is not a directory.
     case notADirectory
+    /// The path is a symbolic link; nothing in a state directory is followed.
+    case symbolicLink
+    /// The state directory belongs to another user than the one running.
+    case unsafeOwner(owner: UInt32, expected: UInt32)
+    /// The state directory is writable by its group or by others.
+    case unsafeMode(mode: UInt32)
     /// The journal saw a failed write or sync and refuses further appends:
     /// reopen it (the kernel may have dropped the unsynced pages).
     case journalFailed
@@ -117,10 +123,33 @@ public struct StateError: Error, Equatable, CustomStringConvertible, Sendable {
             }
         case .notADirectory:
             text += "not a directory"
+        case .symbolicLink:
+            text += "is a symbolic link (refused: state files and directories are never followed)"
+        case .unsafeOwner(let owner, let expected):
+            text += "owned by uid "
+            text += String(owner)
+            text += ", not by uid "
+            text += String(expected)
+            text += " which runs Tern (chown it to that user, or run as its owner)"
+        case .unsafeMode(let mode):
+            text += "mode "
+            text += octal(mode)
+            text += " lets group or others write it (chmod 700 it)"
         case .journalFailed:
             text += "an earlier write or sync failed; reopen the journal"
         }
         return text
+    }
+
+    /// `mode` in octal digits ("755").
+    private func octal(_ mode: UInt32) -> String {
+        var digits: [UInt8] = []
+        var rest = mode
+        repeat {
+            digits.append(UInt8(ascii: "0") + UInt8(rest & 7))
+            rest >>= 3
+        } while rest != 0
+        return String(decoding: digits.reversed(), as: UTF8.self)
     }
 
     /// Equal when operation text, path and problem are equal.
