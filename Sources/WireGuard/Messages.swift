@@ -94,12 +94,19 @@ public enum Transport {
     public static let paddingMultiple = 16
 
     /// The padded plaintext length for a packet of `length` bytes under `mtu`
-    /// (0 = no MTU known): a multiple of 16, never above the MTU.
+    /// (0 = no MTU known): the packet whole, then zeros up to a multiple of
+    /// 16, never padding past the MTU. A packet longer than the MTU (the
+    /// MTU was lowered, or a GSO super-packet) is padded as its last
+    /// MTU-sized piece would be, never cut.
     public static func paddedLength(_ length: Int, mtu: Int) -> Int {
-        guard mtu > 0 else { return (length + paddingMultiple - 1) / paddingMultiple * paddingMultiple }
+        guard mtu > 0 else { return roundedUp(length) }
         var last = length
         if last > mtu { last %= mtu }
-        return min(mtu, (last + paddingMultiple - 1) / paddingMultiple * paddingMultiple)
+        return length + (min(mtu, roundedUp(last)) - last)
+    }
+
+    private static func roundedUp(_ length: Int) -> Int {
+        (length + paddingMultiple - 1) / paddingMultiple * paddingMultiple
     }
 }
 

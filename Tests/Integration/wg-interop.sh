@@ -99,6 +99,15 @@ s.close(); print("%d %s" % (n, h.hexdigest()))')
 }
 check "100 MB TCP transfer, SHA-256 matches" transfer
 
+# Any MTU: raised under the running daemons (`ip link set wg1 mtu 34736`);
+# tern's device still pads for 1420, so a packet longer than that must be
+# sealed whole, never cut.
+netns_exec t ip link set "$T" mtu 34736
+netns_exec g ip link set "$G" mtu 34736
+check "MTU 34736 on both ends: 100 MB TCP transfer, SHA-256 matches" transfer
+netns_exec t ip link set "$T" mtu 1420
+netns_exec g ip link set "$G" mtu 1420
+
 # Roaming: wireguard-go moves to a new underlay address.
 netns_exec g ip addr del 10.240.0.2/24 dev veth-t
 netns_exec g ip addr add 10.240.0.3/24 dev veth-t

@@ -45,6 +45,30 @@ import TernCrypto
         #expect(Transport.paddedLength(1419, mtu: 1420) == 1420)       // capped at the MTU, not 1424
         #expect(Transport.paddedLength(1420, mtu: 1420) == 1420)
         #expect(Transport.paddedLength(17, mtu: 0) == 32)
+        // Longer than the MTU (it was lowered under a running device): never
+        // cut, padded like its last MTU-sized piece.
+        #expect(Transport.paddedLength(1421, mtu: 1420) == 1436)
+        #expect(Transport.paddedLength(2840, mtu: 1420) == 2840)
+        #expect(Transport.paddedLength(3000, mtu: 1280) == 3008)
+        for length in 0...9000 {
+            for mtu in [0, 576, 1280, 1420] {
+                let padded = Transport.paddedLength(length, mtu: mtu)
+                #expect(padded >= length && padded - length < 16, "length \(length) mtu \(mtu)")
+            }
+        }
+    }
+
+    /// A packet longer than the MTU is sealed and opened whole (it used to
+    /// be sealed cut to its length modulo the MTU).
+    @Test func aPacketLongerThanTheMTUIsSealedWhole() throws {
+        var (sender, receiver) = Self.pair()
+        let packet = (0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        var buffer = Self.buffer(packet)
+        let sealed = try #require(buffer.withUnsafeMutableBytes { sender.seal($0, length: packet.count, mtu: 1280, now: 0) })
+        #expect(sealed == 16 + 3008 + 16)
+        let opened = try buffer.withUnsafeMutableBytes { b throws(Keypair.OpenError) in try receiver.open(b, length: sealed, now: 1) }
+        #expect(opened == 3008)
+        #expect(Array(buffer[16..<16 + packet.count]) == packet)
     }
 
     @Test func replayedMessageIsRefused() throws {
