@@ -5,7 +5,9 @@
 #
 # Each library module is compiled whole-module in dependency order (emitting a
 # .swiftmodule the next one imports), then each program is linked from all
-# objects with unused sections dropped, and stripped.
+# objects with unused sections dropped, and stripped. Incremental: a module
+# or program is rebuilt only when its inputs changed (a stamp file holds the
+# hash of its flags, its sources and the modules and objects it builds on).
 set -euo pipefail
 
 arch=${1:?usage: cross/build.sh amd64|arm64|armhf}
@@ -48,7 +50,6 @@ clang_target=$triple
 
 out=${TERN_BUILD_DIR:-build}/$arch     # TERN_BUILD_DIR: for parallel builds
 objects="$out/obj"
-rm -rf "$objects"
 mkdir -p "$objects"
 
 # Clang flags for the C headers Swift imports, and for the few C files.
@@ -67,13 +68,43 @@ swift_flags=(-target "$target" -swift-version 6 -enable-experimental-feature Emb
              -Xfrontend -function-sections -I Sources/CTern -I Sources/CBenchBaseline/include -I "$objects"
              "${xcc[@]}")
 
+# fingerprint FILE...: a hash of the compiler, the flags and the files' names
+# and contents (the stamp that decides whether to rebuild).
+fingerprint() {
+    { echo "$swiftc ${swift_flags[*]}"; sha256sum "$@"; } | sha256sum | cut -d' ' -f1
+}
+# up_to_date NAME FINGERPRINT OUTPUT...: true if NAME was built from exactly
+# these inputs and its outputs are still there.
+up_to_date() {
+    local name=$1 print=$2 output
+    shift 2
+    [ "$(cat "$objects/$name.stamp" 2>/dev/null)" = "$print" ] || return 1
+    for output in "$@"; do [ -e "$output" ] || return 1; done
+}
+
+# Headers the Swift modules import through CTern; a change rebuilds everything.
+headers=$(find Sources/CTern Sources/CBenchBaseline/include -name '*.h' -o -name '*.modulemap' | sort)
+built_modules=()
 for module in $libraries; do
-    "$swiftc" "${swift_flags[@]}" -module-name "$module" -emit-module -emit-module-path "$objects/$module.swiftmodule" \
-        -c $(find "Sources/$module" -name '*.swift' | sort) -o "$objects/$module.o"
+    sources=$(find "Sources/$module" -name '*.swift' | sort)
+    # shellcheck disable=SC2086
+    print=$(fingerprint $sources $headers "${built_modules[@]}")
+    if ! up_to_date "$module" "$print" "$objects/$module.o" "$objects/$module.swiftmodule"; then
+        rm -f "$objects/$module.stamp"
+        # shellcheck disable=SC2086
+        "$swiftc" "${swift_flags[@]}" -module-name "$module" -emit-module -emit-module-path "$objects/$module.swiftmodule" \
+            -c $sources -o "$objects/$module.o"
+        echo "$print" >"$objects/$module.stamp"
+    fi
+    built_modules+=("$objects/$module.swiftmodule")
 done
 
-"$clang" --target="$clang_target" "${cc[@]}" -O2 -ffunction-sections -c Sources/CBenchBaseline/baseline.c \
-    -I Sources/CBenchBaseline/include -o "$objects/CBenchBaseline.o"
+print=$(fingerprint Sources/CBenchBaseline/baseline.c $headers)
+if ! up_to_date CBenchBaseline "$print" "$objects/CBenchBaseline.o"; then
+    "$clang" --target="$clang_target" "${cc[@]}" -O2 -ffunction-sections -c Sources/CBenchBaseline/baseline.c \
+        -I Sources/CBenchBaseline/include -o "$objects/CBenchBaseline.o"
+    echo "$print" >"$objects/CBenchBaseline.stamp"
+fi
 
 library_objects=()
 for module in $libraries; do library_objects+=("$objects/$module.o"); done
@@ -86,13 +117,20 @@ fi
 
 for program in $programs; do
     module=${program//-/_}
-    "$swiftc" "${swift_flags[@]}" -module-name "$module" -c $(find "Sources/$program" -name '*.swift' | sort) \
-        -o "$objects/$program.o"
+    sources=$(find "Sources/$program" -name '*.swift' | sort)
     extra=()
     [ "$program" = tern-bench ] && extra+=("$objects/CBenchBaseline.o")
+    # shellcheck disable=SC2086
+    print=$(fingerprint $sources "${built_modules[@]}" "${library_objects[@]}" "${extra[@]}")
+    print=$(echo "$print ${link[*]}" | sha256sum | cut -d' ' -f1)
+    up_to_date "$program" "$print" "$out/$program" && continue
+    rm -f "$objects/$program.stamp"
+    # shellcheck disable=SC2086
+    "$swiftc" "${swift_flags[@]}" -module-name "$module" -c $sources -o "$objects/$program.o"
     "$clang" "${link[@]}" "$objects/$program.o" "${library_objects[@]}" "${extra[@]}" \
         "$embedded/$target/libswiftUnicodeDataTables.a" -lsodium -lmnl -lm -o "$out/$program"
     "$objcopy" --strip-all "$out/$program"
+    echo "$print" >"$objects/$program.stamp"
 done
 
 for program in $programs; do
