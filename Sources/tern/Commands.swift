@@ -10,10 +10,19 @@ struct Commands {
     /// How long plain queries may take.
     static let queryTimeout = 10_000
 
-    /// `POST /v1/up`, waiting as long as the login may take.
+    /// `POST /v1/up`, waiting as long as the login may take; the auth key
+    /// is read from its file or standard input first.
     func up(_ options: TernUpOptions) -> Int32 {
+        var authKey: String?
+        if let source = options.authKey {
+            do throws(CommandLineError) { authKey = try AuthKeyInput.read(source) } catch {
+                Console.error("tern: " + error.message)
+                return 1
+            }
+        }
         let timeout = Commands.clamp(options.timeoutMilliseconds + Commands.margin)
-        guard let answer = call("POST", "/v1/up", body: options.requestBody, timeout: timeout) else { return 1 }
+        let body = options.requestBody(authKey: authKey)
+        guard let answer = call("POST", "/v1/up", body: body, timeout: timeout) else { return 1 }
         guard let status = StatusDocument(json: answer) else {
             return malformed("/v1/up")
         }

@@ -28,8 +28,9 @@ struct TernRun {
     let error: String
 }
 
-/// Runs `tern` with `arguments` (and TERN_SOCKET only if given), for at most 20 s.
-func runTern(_ arguments: [String], socketEnvironment: String? = nil) throws -> TernRun {
+/// Runs `tern` with `arguments` (and TERN_SOCKET only if given), for at most 20 s;
+/// `input`, if given, is written to its standard input, which is then closed.
+func runTern(_ arguments: [String], socketEnvironment: String? = nil, input: [UInt8]? = nil) throws -> TernRun {
     let binary = try #require(ternBinary(), "no tern binary next to the tests; build it first")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
@@ -41,7 +42,20 @@ func runTern(_ arguments: [String], socketEnvironment: String? = nil) throws -> 
     let error = Pipe()
     process.standardOutput = output
     process.standardError = error
+    let standardInput = Pipe()
+    if input != nil { process.standardInput = standardInput }
     try process.run()
+    if let input {
+        // tern stops reading a too-large input and exits: a write to the
+        // closed pipe must fail with EPIPE, not kill the tests.
+        signal(SIGPIPE, SIG_IGN)
+        // On a thread: a large input fills the pipe while tern stops reading it.
+        let writer = standardInput.fileHandleForWriting
+        Thread {
+            try? writer.write(contentsOf: Data(input))
+            try? writer.close()
+        }.start()
+    }
     let deadline = Date().addingTimeInterval(20)
     while process.isRunning && Date() < deadline { usleep(5_000) }
     if process.isRunning {
@@ -148,6 +162,64 @@ struct CLIEndToEndTests {
         #expect(badURL.status == 2)
         #expect(badURL.error.hasPrefix("tern: --login-server must be an http:// URL"))
         #expect(badURL.error.contains("usage: tern"))
+        #expect(daemon.requests.count == count)
+    }
+
+    // The daemon receives exactly the key in the file or on standard input,
+    // one trailing newline dropped; a bad source never reaches the daemon.
+    @Test func authKeyFromFileAndStandardInput() throws {
+        let daemon = try FakeDaemon(handler: fakeTernd)
+        defer { daemon.stop() }
+        let directory = makeTemporaryDirectory()
+        defer { removeTree(directory) }
+        func write(_ name: String, _ bytes: [UInt8], mode: Int = 0o600) throws -> String {
+            let path = directory + "/" + name
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+            return path
+        }
+        func sentKey() -> JSONValue? { daemon.requests.last?.body["authKey"] }
+
+        let keyFile = try write("key", Array("tskey-from-file-0123\n".utf8))
+        let fromFile = try runTern(["--socket", daemon.path, "up", "--auth-key", "file:" + keyFile])
+        #expect(fromFile.status == 0, "\(fromFile.error)")
+        #expect(sentKey() == "tskey-from-file-0123")
+
+        let fromInput = try runTern(["--socket", daemon.path, "up", "--auth-key", "-"], input: Array("tskey-on-stdin\n".utf8))
+        #expect(fromInput.status == 0, "\(fromInput.error)")
+        #expect(sentKey() == "tskey-on-stdin")
+        let noNewline = try runTern(["--socket", daemon.path, "up", "--auth-key=-"], input: Array("tskey-bare".utf8))
+        #expect(noNewline.status == 0)
+        #expect(sentKey() == "tskey-bare")
+
+        // The daemon's answer to the key read from a file still comes through.
+        let revoked = try runTern(["--socket", daemon.path, "up", "--auth-key", "file:" + (try write("revoked", Array("revoked\n".utf8)))])
+        #expect(revoked.status == 1 && revoked.error == "tern: the auth key has been revoked\n")
+
+        let count = daemon.requests.count
+        let missing = try runTern(["--socket", daemon.path, "up", "--auth-key", "file:" + directory + "/absent"])
+        #expect(missing.status == 1)
+        #expect(missing.error == "tern: cannot open the auth key file " + directory + "/absent: No such file or directory\n")
+        let empty = try runTern(["--socket", daemon.path, "up", "--auth-key", "file:" + (try write("empty", []))])
+        #expect(empty.status == 1)
+        #expect(empty.error.contains("holds no auth key"))
+        let emptyInput = try runTern(["--socket", daemon.path, "up", "--auth-key", "-"], input: Array("\n".utf8))
+        #expect(emptyInput.status == 1 && emptyInput.error == "tern: standard input holds no auth key (it is empty)\n")
+        let large = [UInt8](repeating: UInt8(ascii: "k"), count: 1 << 20)
+        let bigFile = try runTern(["--socket", daemon.path, "up", "--auth-key", "file:" + (try write("big", large))])
+        #expect(bigFile.status == 1 && bigFile.error.contains("is larger than 4096 bytes"))
+        let bigInput = try runTern(["--socket", daemon.path, "up", "--auth-key", "-"], input: large)
+        #expect(bigInput.status == 1 && bigInput.error.contains("standard input is larger than 4096 bytes"))
+        let device = try runTern(["--socket", daemon.path, "up", "--auth-key", "file:/dev/zero"])
+        #expect(device.status == 1 && device.error.contains("is larger than"))
+        let twoLines = try runTern(["--socket", daemon.path, "up", "--auth-key", "file:" + (try write("two", Array("a\nb\n".utf8)))])
+        #expect(twoLines.status == 1 && twoLines.error.contains("more than one line"))
+        let folder = try runTern(["--socket", daemon.path, "up", "--auth-key", "file:" + directory])
+        #expect(folder.status == 1 && folder.error.hasPrefix("tern: cannot read the auth key file " + directory + ": "))
+        if getuid() != 0 {
+            let unreadable = try runTern(["--socket", daemon.path, "up", "--auth-key", "file:" + (try write("locked", Array("k\n".utf8), mode: 0))])
+            #expect(unreadable.status == 1 && unreadable.error.contains("Permission denied"))
+        }
         #expect(daemon.requests.count == count)
     }
 

@@ -59,18 +59,18 @@ struct CommandLineTests {
         let full = try parse("up --login-server http://10.0.0.1:8080 --auth-key=tskey-1 --hostname pi --timeout 45")
         var expected = TernUpOptions()
         expected.loginServer = "http://10.0.0.1:8080"
-        expected.authKey = "tskey-1"
+        expected.authKey = .literal("tskey-1")
         expected.hostname = "pi"
         expected.timeoutMilliseconds = 45_000
         #expect(full == TernInvocation(command: .up(expected)))
-        #expect(expected.requestBody == ["loginServer": "http://10.0.0.1:8080", "authKey": "tskey-1",
+        #expect(expected.requestBody(authKey: "tskey-1") == ["loginServer": "http://10.0.0.1:8080", "authKey": "tskey-1",
                                          "hostname": "pi", "controlKey": nil, "timeoutMilliseconds": 45000])
-        #expect(expected.requestBody.compactText
+        #expect(expected.requestBody(authKey: "tskey-1").compactText
             == #"{"loginServer":"http://10.0.0.1:8080","authKey":"tskey-1","hostname":"pi","controlKey":null,"timeoutMilliseconds":45000}"#)
 
         let bare = try parse("up")
         #expect(bare == TernInvocation(command: .up(TernUpOptions())))
-        #expect(TernUpOptions().requestBody == ["loginServer": nil, "authKey": nil, "hostname": nil, "controlKey": nil,
+        #expect(TernUpOptions().requestBody(authKey: nil) == ["loginServer": nil, "authKey": nil, "hostname": nil, "controlKey": nil,
                                                 "timeoutMilliseconds": 30000])
         if case .up(let options) = bare.command { #expect(options.timeoutMilliseconds == 30_000) }
 
@@ -83,6 +83,48 @@ struct CommandLineTests {
         }
     }
 
+    // The key may come from a file or standard input, out of /proc/PID/cmdline.
+    @Test func authKeySources() throws {
+        func source(_ line: String) throws -> AuthKeySource? {
+            guard case .up(let options) = try parse(line).command else { return nil }
+            return options.authKey
+        }
+        #expect(try source("up --auth-key tskey-1") == .literal("tskey-1"))
+        #expect(try source("up --auth-key file:/etc/tern/key") == .file(path: "/etc/tern/key"))
+        #expect(try source("up --auth-key=file:relative/key") == .file(path: "relative/key"))
+        #expect(try source("up --auth-key -") == .standardInput)
+        #expect(try source("up --auth-key=-") == .standardInput)
+        #expect(try source("up") == nil)
+        #expect(usageError("up --auth-key file:") == "--auth-key file: needs a path after 'file:'")
+        #expect(usageError("up --auth-key=") == "--auth-key needs a non-empty value")
+        // A lone - after --auth-key is its value, not a stray positional.
+        #expect(usageError("up --auth-key - extra") == "unexpected argument 'extra' for 'tern up'")
+    }
+
+    @Test func authKeyContents() throws {
+        let file = AuthKeySource.file(path: "/k")
+        #expect(try file.key(from: Array("tskey-abc\n".utf8)) == "tskey-abc")
+        #expect(try file.key(from: Array("tskey-abc\r\n".utf8)) == "tskey-abc")
+        #expect(try file.key(from: Array("tskey-abc".utf8)) == "tskey-abc")
+        #expect(try AuthKeySource.standardInput.key(from: Array("k\n".utf8)) == "k")
+        #expect(throws: CommandLineError("the auth key file /k holds no auth key (it is empty)")) {
+            try file.key(from: [])
+        }
+        #expect(throws: CommandLineError("standard input holds no auth key (it is empty)")) {
+            try AuthKeySource.standardInput.key(from: Array("\n".utf8))
+        }
+        // Only one newline is trimmed: a second line is refused, not joined or cut.
+        #expect(throws: CommandLineError.self) { try file.key(from: Array("tskey-abc\n\n".utf8)) }
+        #expect(throws: CommandLineError.self) { try file.key(from: Array("tskey-abc\nsecond\n".utf8)) }
+        #expect(throws: CommandLineError.self) { try file.key(from: Array("tab\tkey".utf8)) }
+        #expect(throws: CommandLineError("the auth key file /k is not UTF-8 text")) { try file.key(from: [0x74, 0xff, 0x6b]) }
+        let largest = [UInt8](repeating: UInt8(ascii: "k"), count: AuthKeySource.maximumBytes)
+        #expect(try file.key(from: largest).utf8.count == AuthKeySource.maximumBytes)
+        #expect(throws: CommandLineError("the auth key file /k is larger than 4096 bytes; it does not hold an auth key")) {
+            try file.key(from: largest + [UInt8(ascii: "k")])
+        }
+    }
+
     @Test func subnetRouteFlags() throws {
         guard case .up(let router) = try parse("up --advertise-routes 192.168.10.0/24,10.1.0.0/16 --snat-subnet-routes=false").command else {
             Issue.record("not up")
@@ -90,16 +132,16 @@ struct CommandLineTests {
         }
         #expect(router.advertiseRoutes == [try IPPrefix("192.168.10.0/24"), try IPPrefix("10.1.0.0/16")])
         #expect(router.snatSubnetRoutes == false && router.acceptRoutes == nil)
-        #expect(router.requestBody["advertiseRoutes"] == ["192.168.10.0/24", "10.1.0.0/16"])
-        #expect(router.requestBody["snatSubnetRoutes"] == false)
-        #expect(router.requestBody["acceptRoutes"] == nil)
+        #expect(router.requestBody(authKey: nil)["advertiseRoutes"] == ["192.168.10.0/24", "10.1.0.0/16"])
+        #expect(router.requestBody(authKey: nil)["snatSubnetRoutes"] == false)
+        #expect(router.requestBody(authKey: nil)["acceptRoutes"] == nil)
 
         guard case .up(let client) = try parse("up --accept-routes --advertise-routes=").command else {
             Issue.record("not up")
             return
         }
         #expect(client.acceptRoutes == true && client.advertiseRoutes == [])
-        #expect(client.requestBody["advertiseRoutes"] == [])
+        #expect(client.requestBody(authKey: nil)["advertiseRoutes"] == [])
         if case .up(let off) = try parse("up --accept-routes=false").command { #expect(off.acceptRoutes == false) }
 
         #expect(usageError("up --advertise-routes 192.168.10.1/24")

@@ -25,8 +25,8 @@ public enum TernCommand: Equatable {
 public struct TernUpOptions: Equatable {
     /// `--login-server URL`, already checked by `LoginServerURL`.
     public var loginServer: String?
-    /// `--auth-key KEY`.
-    public var authKey: String?
+    /// `--auth-key KEY`, `--auth-key file:PATH` or `--auth-key -`: where the key is.
+    public var authKey: AuthKeySource?
     /// `--hostname NAME`.
     public var hostname: String?
     /// `--control-key BASE64`: the server's static key, to pin it instead
@@ -44,11 +44,11 @@ public struct TernUpOptions: Equatable {
     /// Options with nothing given.
     public init() {}
 
-    /// The body of `POST /v1/up`:
+    /// The body of `POST /v1/up`, with `authKey` the key read from `self.authKey`'s source:
     /// `{"loginServer", "authKey", "hostname", "controlKey"}`, nulls for what was not given,
     /// plus `timeoutMilliseconds` so the daemon waits for the login as long as the CLI does,
     /// and `advertiseRoutes` (prefix strings), `acceptRoutes`, `snatSubnetRoutes` when given.
-    public var requestBody: JSONValue {
+    public func requestBody(authKey: String?) -> JSONValue {
         var body: JSONValue = [
             "loginServer": TernUpOptions.orNull(loginServer), "authKey": TernUpOptions.orNull(authKey),
             "hostname": TernUpOptions.orNull(hostname), "controlKey": TernUpOptions.orNull(controlKey),
@@ -111,7 +111,10 @@ public enum TernCommandLine {
         commands:
           up        connect to the mesh, logging in if needed
                       --login-server URL   the coordination server (http://HOST:PORT)
-                      --auth-key KEY       a pre-authorized key from the server's admin
+                      --auth-key file:PATH a pre-authorized key from the server's admin, read
+                                           from PATH (one line); --auth-key - reads it from
+                                           standard input, --auth-key KEY takes it as given
+                                           (other local users can see it there)
                       --hostname NAME      the name to register (default: the host name)
                       --control-key KEY    the server's public key (base64), to pin it
                       --timeout SECONDS    how long to wait for the login (default 30, at most 600)
@@ -197,7 +200,7 @@ public enum TernCommandLine {
             case ("up", "--login-server"):
                 up.loginServer = try LoginServerURL.validate(scanner.value(of: option, inline: inline))
             case ("up", "--auth-key"):
-                up.authKey = try scanner.value(of: option, inline: inline)
+                up.authKey = try AuthKeySource.parse(scanner.value(of: option, inline: inline))
             case ("up", "--hostname"):
                 up.hostname = try scanner.value(of: option, inline: inline)
             case ("up", "--control-key"):
