@@ -37,7 +37,8 @@ test: deps
 
 ## integration: namespace tests (root): the Embedded ternd --wg against wireguard-go
 ## and wg/wg-quick, and under a flood of 60,000 bogus handshakes a second; then, with the normal Swift build (and its runtime checks),
-## ternd configuring the host's interface, routes and nftables, and the mesh:
+## ternd configuring the host's interface, routes and nftables, tern-control under attack
+## by clients that flood, hold and oversize, and the mesh:
 ## tern-control with ternd nodes driven by tern, and subnet routers (approval, SNAT,
 ## accept-routes, failover, ACLs on the LAN)
 integration: deps
@@ -46,6 +47,7 @@ integration: deps
 	timeout 120 Tests/Integration/handshake-flood.sh build/amd64/ternd
 	swift build
 	timeout 120 Tests/Integration/host-network.sh .build/debug/ternd
+	timeout 120 Tests/Integration/control-attack.sh .build/debug
 	timeout 400 Tests/Integration/mesh.sh .build/debug
 	timeout 300 Tests/Integration/subnet-router.sh .build/debug
 

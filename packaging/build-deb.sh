@@ -166,6 +166,8 @@ install -d -m 0755 "$stage/usr/sbin" "$stage/usr/bin" "$stage/lib/systemd/system
 install -m 0755 "$bin/ternd" "$stage/usr/sbin/ternd"
 install -m 0755 "$bin/tern" "$stage/usr/bin/tern"
 install -m 0644 packaging/tern/ternd.service "$stage/lib/systemd/system/ternd.service"
+install -d -m 0755 "$stage/usr/lib/tern"
+install -m 0755 packaging/tern/wg-socket-link "$stage/usr/lib/tern/wg-socket-link"
 install -m 0644 packaging/tern/default "$stage/etc/default/tern"
 man_page ternd "$stage"
 man_page tern "$stage"

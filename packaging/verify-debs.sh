@@ -179,6 +179,12 @@ expect_output() {  # expect_output WANTED COMMAND...
     [ "$got" = "$wanted" ] || fail "$arch: '$*' printed '$got', expected '$wanted'"
     echo "ok   $*: ${got//$'\n'/ }"
 }
+# The booted root's /run/wireguard, made before ternd started, is still
+# root's with its mode, and so is the other WireGuard's file in it.
+expect_wireguard_directory_kept() {
+    expect_output "root:root 700
+root:root 600" stat -c '%U:%G %a' /run/wireguard /run/wireguard/other0.sock
+}
 # running_without_restarts UNIT: the booted root's systemd reports the unit
 # active and never restarted it (a unit that crashed and waits for its
 # restart reads "activating"); up to 10 s for a start still under way. On
@@ -343,13 +349,22 @@ boot() {
     # unprivileged ternd needs. A node bound from the host stays as it is.
     in_root sh -c 'mountpoint -q /dev/net/tun || chmod 0666 /dev/net/tun' \
         || fail "amd64 (booted): cannot chmod the root's /dev/net/tun"
+    # Another WireGuard's /run/wireguard, root's, with a root-owned file in
+    # it: ternd.service must leave both alone (a RuntimeDirectory=wireguard
+    # made systemd chown the directory and all in it to the user tern).
+    in_root sh -c 'mkdir -m 0700 /run/wireguard && : > /run/wireguard/other0.sock && chmod 0600 /run/wireguard/other0.sock' \
+        || fail "amd64 (booted): cannot make /run/wireguard"
     in_root dpkg -i "/root/$tern" "/root/$control" >/dev/null || fail "amd64 (booted): dpkg -i failed"
     running_without_restarts ternd
     running_without_restarts tern-control
+    expect_wireguard_directory_kept
+    # ternd's own wg socket is in /run/tern/wireguard, linked where wg looks.
+    expect_output /run/tern/wireguard/tern0.sock readlink /run/wireguard/tern0.sock
+    expect_output "tern socket" stat -L -c '%U %F' /run/wireguard/tern0.sock
     # Each runs as its own user with exactly its capabilities: ternd
-    # CAP_NET_ADMIN and CAP_NET_RAW (bits 12 and 13), tern-control none.
+    # CAP_NET_ADMIN alone (bit 12), tern-control none.
     local unit pid name user caps got
-    for unit in ternd:tern:0000000000003000 tern-control:tern-control:0000000000000000; do
+    for unit in ternd:tern:0000000000001000 tern-control:tern-control:0000000000000000; do
         IFS=: read -r name user caps <<<"$unit"
         pid=$(in_root systemctl show --property MainPID --value "$name")
         got=$(in_root sh -c "echo \$(stat -c %U /proc/$pid) \$(awk '/^CapEff/ {print \$2}' /proc/$pid/status)")
@@ -364,7 +379,9 @@ boot() {
     said=$(in_root tern-control preauthkeys create --user alice) || fail "tern-control preauthkeys create failed"
     key=$(grep -o 'tern-auth-[A-Za-z0-9_-]*' <<<"$said" | head -1) || true
     [ -n "$key" ] || fail "tern-control preauthkeys create printed no key"
-    in_root tern up --login-server http://127.0.0.1:8080 --auth-key "$key" --hostname pi || fail "tern up failed"
+    # The key on standard input, as the man page recommends (not in /proc/PID/cmdline).
+    printf '%s\n' "$key" | in_root tern up --login-server http://127.0.0.1:8080 --auth-key - --hostname pi \
+        || fail "tern up --auth-key - failed"
     local address
     address=$(in_root tern ip -4) || fail "tern ip failed"
     [[ "$address" == 100.* ]] || fail "tern ip printed '$address'"
@@ -372,12 +389,15 @@ boot() {
     echo "ok   tern up: node pi has $address on tern0"
     in_root systemctl restart ternd
     wait_for_socket /run/tern/ternd.sock
+    expect_output /run/tern/wireguard/tern0.sock readlink /run/wireguard/tern0.sock
     said=$(in_root tern status) || fail "tern status failed after a restart"
     [[ "$said" == "Running as pi "* ]] || fail "ternd did not come back with its state after a restart: $said"
     echo "ok   systemctl restart ternd: ${said%%$'\n'*}"
     in_root systemctl stop ternd
     if in_root test -e /sys/class/net/tern0; then fail "tern0 still there after systemctl stop ternd"; fi
-    echo "ok   systemctl stop ternd: tern0 removed"
+    if in_root test -L /run/wireguard/tern0.sock; then fail "/run/wireguard/tern0.sock still there after systemctl stop ternd"; fi
+    expect_wireguard_directory_kept
+    echo "ok   systemctl stop ternd: tern0 and the link /run/wireguard/tern0.sock removed"
 
     # A subnet router under the same unit, set up through /etc/default/tern:
     # it must be allowed to turn on forwarding and add its nftables table.
@@ -386,6 +406,7 @@ boot() {
         > "$scratch/root/etc/default/tern"
     in_root systemctl start ternd
     wait_for_socket /run/wireguard/router0.sock
+    expect_output /run/tern/wireguard/router0.sock readlink /run/wireguard/router0.sock
     expect_output 1 cat /proc/sys/net/ipv4/ip_forward
     local journal
     journal=$(in_root journalctl --unit ternd --no-pager)
@@ -402,9 +423,10 @@ inactive" sh -c 'systemctl is-active ternd tern-control || true'
 
 say "systemd units"
 for unit in packaging/tern/ternd.service packaging/tern-control/tern-control.service; do
-    # verify wants the ExecStart program: check a copy pointing at /bin/true.
+    # verify wants the programs installed: check a copy whose ExecStart,
+    # ExecStartPost and ExecStopPost (with their +/- prefixes) run /bin/true.
     check=$(mktemp -d)
-    sed 's|^ExecStart=[^ ]*|ExecStart=/bin/true|' "$unit" > "$check/$(basename "$unit")"
+    sed -E 's#^(Exec(Start|StartPost|StopPost)=[-+!@:]*)[^ ]*#\1/bin/true#' "$unit" > "$check/$(basename "$unit")"
     if ! systemd-analyze verify --man=no "$check/$(basename "$unit")"; then rm -rf "$check"; fail "systemd-analyze verify $unit"; fi
     echo "ok   systemd-analyze verify $(basename "$unit")"
     systemd-analyze security --offline=yes --no-pager "$check/$(basename "$unit")" 2>/dev/null | tail -1 | sed "s/^/     $(basename "$unit"): /" || true

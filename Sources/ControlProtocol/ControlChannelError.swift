@@ -2,7 +2,7 @@
 /// message. Every case ends the connection: a TCP stream that carried one
 /// bad frame cannot be trusted to be in step any more.
 public enum ControlChannelError: Error, Equatable, Sendable {
-    /// A frame announced this many bytes, more than `ControlFraming.maxFrameLength`.
+    /// A frame announced this many bytes, more than the decoder accepts.
     case frameTooLarge(Int)
     /// A handshake message is not 148 (initiation) or 92 (response) bytes.
     case badHandshakeSize
@@ -36,8 +36,7 @@ extension ControlChannelError: CustomStringConvertible {
     public var description: String {
         switch self {
         case .frameTooLarge(let length):
-            return "control frame of " + String(length) + " bytes exceeds the limit of "
-                + String(ControlFraming.maxFrameLength)
+            return "control frame of " + String(length) + " bytes exceeds the limit"
         case .badHandshakeSize: return "control handshake message has the wrong size"
         case .badHandshakeType: return "control handshake message has the wrong type"
         case .badMAC: return "control handshake mac1 is invalid (not meant for this key)"

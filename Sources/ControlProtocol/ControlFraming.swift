@@ -44,8 +44,10 @@ public enum ControlFraming {
 /// socket returned, then call `next()` until it returns nil.
 ///
 /// Memory is bounded: the decoder holds at most one incomplete frame (at
-/// most `headerLength + maxFrameLength` bytes) plus the last chunk appended,
-/// as long as the caller drains `next()` after each `append`. It reserves
+/// most `headerLength + maximumFrameLength` bytes) plus the last chunk
+/// appended, as long as the caller drains `next()` after each `append`. A
+/// server lowers `maximumFrameLength` while its peer is unauthenticated, so
+/// that a stranger can make it hold no more than a handshake. It reserves
 /// nothing on the strength of an announced length; the buffer grows only
 /// with bytes actually received. After an error it stays failed and drops
 /// everything: the stream is out of step and the connection must close.
@@ -60,8 +62,18 @@ public struct ControlFrameDecoder: Sendable {
     /// costs amortised O(1) per received byte.
     private static let compactThreshold = 64 << 10
 
-    /// An empty decoder.
-    public init() {}
+    /// The largest body accepted now; a larger announced length fails the
+    /// stream. At most `ControlFraming.maxFrameLength`; it may change
+    /// between frames (raised after authentication).
+    public var maximumFrameLength: Int {
+        didSet { precondition(maximumFrameLength >= 0 && maximumFrameLength <= ControlFraming.maxFrameLength) }
+    }
+
+    /// An empty decoder accepting frames of up to `maximumFrameLength` bytes.
+    public init(maximumFrameLength: Int = ControlFraming.maxFrameLength) {
+        precondition(maximumFrameLength >= 0 && maximumFrameLength <= ControlFraming.maxFrameLength)
+        self.maximumFrameLength = maximumFrameLength
+    }
 
     /// Bytes received and not yet returned as part of a frame.
     public var bufferedCount: Int { buffer.count - start }
@@ -80,14 +92,14 @@ public struct ControlFrameDecoder: Sendable {
 
     /// The next complete frame body, or nil until more bytes arrive. Throws
     /// `frameTooLarge` as soon as a header announces more than
-    /// `ControlFraming.maxFrameLength`, and again on every later call.
+    /// `maximumFrameLength`, and again on every later call.
     public mutating func next() throws(ControlChannelError) -> [UInt8]? {
         if let failure { throw failure }
         guard bufferedCount >= ControlFraming.headerLength else { return nil }
         var announced: UInt32 = 0
         for i in 0..<ControlFraming.headerLength { announced = announced << 8 | UInt32(buffer[start + i]) }
         // UInt32 arithmetic: on 32-bit targets a length above Int.max must not trap.
-        guard announced <= UInt32(ControlFraming.maxFrameLength) else {
+        guard announced <= UInt32(maximumFrameLength) else {
             let error = ControlChannelError.frameTooLarge(Int(exactly: announced) ?? Int.max)
             failure = error
             buffer = []

@@ -31,15 +31,22 @@ extension NodeMessage {
         case "login":
             var credential = LoginCredential.none
             if let value = json["credential"], !value.isNull {
-                credential = .preAuthKey(try Fields(value).string("preAuthKey"))
+                let key = try Fields(value).string("preAuthKey")
+                guard key.utf8.count <= MessageLimits.maximumPreAuthKeyBytes else {
+                    throw ControlMessageError("preAuthKey longer than " + String(MessageLimits.maximumPreAuthKeyBytes) + " bytes")
+                }
+                credential = .preAuthKey(key)
             }
             let hostname = try reader.string("hostname")
-            guard hostname.utf8.count <= 255 else { throw ControlMessageError("hostname longer than 255 bytes") }
+            guard hostname.utf8.count <= MessageLimits.maximumHostnameBytes else {
+                throw ControlMessageError("hostname longer than " + String(MessageLimits.maximumHostnameBytes) + " bytes")
+            }
             self = .login(LoginRequest(nodeKey: try reader.key("nodeKey"), hostname: hostname, credential: credential,
-                                       endpoints: try reader.endpoints("endpoints"), mapVersion: try reader.uint64("mapVersion"),
-                                       advertisedRoutes: try reader.optionalPrefixes("routes")))
+                                       endpoints: try reader.endpoints("endpoints", atMost: MessageLimits.maximumEndpoints),
+                                       mapVersion: try reader.uint64("mapVersion"),
+                                       advertisedRoutes: try reader.optionalPrefixes("routes", atMost: MessageLimits.maximumAdvertisedRoutes)))
         case "endpoints":
-            self = .endpoints(try reader.endpoints("endpoints"))
+            self = .endpoints(try reader.endpoints("endpoints", atMost: MessageLimits.maximumEndpoints))
         case "logout":
             self = .logout
         case "ping":
@@ -196,16 +203,22 @@ struct Fields {
         do { return try IPPrefix(text) } catch { throw ControlMessageError(name + ": '" + text + "' is not a prefix") }
     }
 
-    func array<T>(_ name: String, _ element: (JSONValue) throws(ControlMessageError) -> T) throws(ControlMessageError) -> [T] {
+    /// The array `name`, each element read by `element`; longer than
+    /// `maximumCount` is an error, found before any element is read.
+    func array<T>(_ name: String, atMost maximumCount: Int = Int.max,
+                  _ element: (JSONValue) throws(ControlMessageError) -> T) throws(ControlMessageError) -> [T] {
         guard let values = try value(name).array else { throw ControlMessageError(name + ": expected an array") }
+        guard values.count <= maximumCount else {
+            throw ControlMessageError(name + ": more than " + String(maximumCount) + " entries")
+        }
         var result: [T] = []
         result.reserveCapacity(values.count)
         for value in values { result.append(try element(value)) }
         return result
     }
 
-    func prefixes(_ name: String) throws(ControlMessageError) -> [IPPrefix] {
-        try array(name) { value throws(ControlMessageError) in
+    func prefixes(_ name: String, atMost maximumCount: Int = Int.max) throws(ControlMessageError) -> [IPPrefix] {
+        try array(name, atMost: maximumCount) { value throws(ControlMessageError) in
             guard let text = value.string, let prefix = try? IPPrefix(text) else {
                 throw ControlMessageError(name + ": expected prefixes like 100.64.0.1/32")
             }
@@ -214,12 +227,12 @@ struct Fields {
     }
 
     /// `prefixes(name)`, or none when the member is absent (older peers do not send it).
-    func optionalPrefixes(_ name: String) throws(ControlMessageError) -> [IPPrefix] {
-        object[name] == nil ? [] : try prefixes(name)
+    func optionalPrefixes(_ name: String, atMost maximumCount: Int = Int.max) throws(ControlMessageError) -> [IPPrefix] {
+        object[name] == nil ? [] : try prefixes(name, atMost: maximumCount)
     }
 
-    func endpoints(_ name: String) throws(ControlMessageError) -> [Endpoint] {
-        try array(name) { value throws(ControlMessageError) in
+    func endpoints(_ name: String, atMost maximumCount: Int = Int.max) throws(ControlMessageError) -> [Endpoint] {
+        try array(name, atMost: maximumCount) { value throws(ControlMessageError) in
             guard let text = value.string, let endpoint = try? Endpoint(text) else {
                 throw ControlMessageError(name + ": expected endpoints like 192.0.2.1:41641 or [2001:db8::1]:41641")
             }

@@ -22,6 +22,7 @@ extension Registry {
 
         case .createUser(let user):
             guard user.id >= nextUserID else { throw corrupt("user id " + String(user.id) + " was used before") }
+            guard user.id < UInt64.max else { throw corrupt("user id " + String(user.id) + " is out of range") }
             guard Names.isValidUserName(user.name) else { throw corrupt("invalid user name '" + user.name + "'") }
             guard userByName[user.name] == nil else { throw corrupt("user '" + user.name + "' exists already") }
             users[user.id] = user
@@ -44,6 +45,7 @@ extension Registry {
 
         case .createKey(let key):
             guard key.id >= nextKeyID else { throw corrupt("key id " + String(key.id) + " was used before") }
+            guard key.id < UInt64.max else { throw corrupt("key id " + String(key.id) + " is out of range") }
             guard users[key.user] != nil else { throw corrupt("key for unknown user " + String(key.user)) }
             guard keyByHash[key.hash] == nil else { throw corrupt("a key with the same hash exists") }
             keys[key.id] = key
@@ -59,7 +61,8 @@ extension Registry {
         case .register(let node):
             guard node.id >= nextNodeID else { throw corrupt("node id " + String(node.id) + " was used before") }
             if let keyID = node.authKey {
-                guard keys[keyID] != nil else { throw corrupt("unknown pre-auth key " + String(keyID)) }
+                guard let key = keys[keyID] else { throw corrupt("unknown pre-auth key " + String(keyID)) }
+                guard key.useCount < UInt64.max else { throw corrupt("pre-auth key " + String(keyID) + " has been used too often") }
             }
             try insert(node)
             if let keyID = node.authKey { keys[keyID]!.useCount += 1 }
@@ -70,7 +73,8 @@ extension Registry {
         case .relogin(let change):
             guard var node = nodesByID[change.node] else { throw corrupt("no node " + String(change.node)) }
             guard users[change.user] != nil else { throw corrupt("unknown user " + String(change.user)) }
-            guard keys[change.authKey] != nil else { throw corrupt("unknown pre-auth key " + String(change.authKey)) }
+            guard let key = keys[change.authKey] else { throw corrupt("unknown pre-auth key " + String(change.authKey)) }
+            guard key.useCount < UInt64.max else { throw corrupt("pre-auth key " + String(key.id) + " has been used too often") }
             if let holder = nodeByNodeKey[change.nodeKey], holder != node.id {
                 throw corrupt("node key in use by node " + String(holder))
             }
@@ -147,6 +151,7 @@ extension Registry {
     /// registration and by snapshot restore).
     mutating func insert(_ node: Node) throws(RegistryError) {
         guard nodesByID[node.id] == nil else { throw corrupt("node id " + String(node.id) + " exists already") }
+        guard node.id < UInt64.max else { throw corrupt("node id " + String(node.id) + " is out of range") }
         if let last = nodeOrder.last, last >= node.id { throw corrupt("node ids out of order at " + String(node.id)) }
         guard users[node.user] != nil else { throw corrupt("node of unknown user " + String(node.user)) }
         guard Names.isValidNodeName(node.name) else { throw corrupt("invalid node name '" + node.name + "'") }

@@ -3,6 +3,15 @@
 // with a credential, which renews the expiry.
 
 extension Registry {
+    /// The key expiry of a node that logs in at `now`: `now` plus the key
+    /// lifetime (nil: never), saturating rather than trapping for a clock
+    /// set absurdly far ahead.
+    func keyExpiry(loggedInAt now: Int64) -> Int64? {
+        guard let lifetime = settings.keyLifetime else { return nil }
+        let (sum, overflow) = now.addingReportingOverflow(lifetime)
+        return overflow ? Int64.max : sum
+    }
+
     /// Flags every node whose key expiry has come by `now` (one record for
     /// all of them); they drop out of every map. Call it at `nextExpiry`.
     public mutating func expireDue(now: Int64) -> RegistryChanges {

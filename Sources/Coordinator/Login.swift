@@ -65,7 +65,7 @@ extension Registry {
         case .failure(let failure): return .failure(failure)
         }
         let change = Change.Relogin(node: nodeID, nodeKey: request.nodeKey, user: key.user, tags: key.tags,
-                                    keyExpiry: settings.keyLifetime.map { now + $0 }, authKey: key.id,
+                                    keyExpiry: keyExpiry(loggedInAt: now), authKey: key.id,
                                     endpoints: request.endpoints, routes: request.advertisedRoutes.sorted(), at: now)
         let changes = commit(.relogin(change))
         return .success(LoginOutcome(node: nodesByID[nodeID]!, isNewNode: false, changes: changes))
@@ -93,7 +93,7 @@ extension Registry {
         let node = Node(id: nextNodeID, name: uniqueName(forHostname: request.hostname), machineKey: machineKey,
                         nodeKey: request.nodeKey, user: key.user, tags: key.tags, ipv4: ipv4, ipv6: ipv6,
                         endpoints: request.endpoints, createdAt: now, lastSeen: now,
-                        keyExpiry: settings.keyLifetime.map { now + $0 }, expiryDisabled: false, expired: false,
+                        keyExpiry: keyExpiry(loggedInAt: now), expiryDisabled: false, expired: false,
                         authKey: key.id, advertisedRoutes: request.advertisedRoutes.sorted())
         let changes = commit(.register(node))
         return .success(LoginOutcome(node: nodesByID[node.id]!, isNewNode: true, changes: changes))

@@ -62,6 +62,10 @@ public struct MapTracker {
     var cache: [UInt64: CachedView] = [:]
     private var nextRevision: UInt64 = 1
 
+    /// The highest map version a node may say it holds and have counted on
+    /// from: 2^62 leaves more versions to go than a server will ever send.
+    public static let highestHeldVersion: UInt64 = 1 << 62
+
     /// A tracker with no connected nodes.
     public init(visibility: PeerVisibility = .all) {
         self.visibility = visibility
@@ -78,7 +82,10 @@ public struct MapTracker {
     /// versions keep growing across reconnects; `.failure` if the node has
     /// no map (deleted or expired).
     public mutating func connect(nodeID: UInt64, heldVersion: UInt64, registry: Registry) -> ServerMessage {
-        let version = max(heldVersion, sessions[nodeID]?.version ?? 0) + 1
+        // The node reports any number it likes; one so high that counting on
+        // from it could overflow starts the count again (nodes take any full map).
+        let held = heldVersion <= MapTracker.highestHeldVersion ? heldVersion : 0
+        let version = max(held, sessions[nodeID]?.version ?? 0) + 1
         sessions[nodeID] = nil
         guard let map = fullMap(for: nodeID, version: version, registry: registry) else {
             return .failure(registry.unmappedReason(nodeID))

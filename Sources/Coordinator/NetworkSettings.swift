@@ -11,6 +11,9 @@ public struct NetworkSettings: Equatable, Sendable {
     /// How long a node key stays valid after a login, in seconds; nil for never.
     public var keyLifetime: Int64?
 
+    /// The longest key lifetime, 36,500 days (`tern-control init --key-lifetime` allows no more).
+    public static let maximumKeyLifetime: Int64 = 36_500 * 86_400
+
     /// 180 days, in seconds.
     public static let defaultKeyLifetime: Int64 = 180 * 86_400
 
@@ -40,18 +43,16 @@ public struct NetworkSettings: Equatable, Sendable {
         return try! IPPrefix(.v6(IPv6Address(high: high, low: 0)), length: 48)
     }
 
-    /// Refuses settings the allocator cannot serve: an IPv4 range of /8 to
-    /// /30, an IPv6 range of /64 or shorter (node addresses put the IPv4
-    /// address in the low 32 bits), a positive lifetime.
+    /// Refuses settings the allocator cannot serve or nodes would refuse
+    /// (`MeshRange`: an IPv4 range of /8 to /30, an IPv6 range of /32 to
+    /// /64, neither in a loopback, link-local or multicast range) and a key
+    /// lifetime that is not positive or longer than `maximumKeyLifetime`.
     public func validate() throws(RegistryError) {
-        guard case .v4 = ipv4Range.address, ipv4Range.length >= 8, ipv4Range.length <= 30 else {
-            throw RegistryError(.invalidArgument, "IPv4 range " + ipv4Range.description + " must be an IPv4 prefix of /8 to /30")
+        if let problem = MeshRange.problem(ipv4: ipv4Range, ipv6: ipv6Range) {
+            throw RegistryError(.invalidArgument, problem)
         }
-        guard case .v6 = ipv6Range.address, ipv6Range.length <= 64 else {
-            throw RegistryError(.invalidArgument, "IPv6 range " + ipv6Range.description + " must be an IPv6 prefix of /64 or shorter")
-        }
-        if let keyLifetime, keyLifetime <= 0 {
-            throw RegistryError(.invalidArgument, "key lifetime must be positive (or none)")
+        if let keyLifetime, keyLifetime <= 0 || keyLifetime > NetworkSettings.maximumKeyLifetime {
+            throw RegistryError(.invalidArgument, "key lifetime must be positive and at most 36500 days (or none)")
         }
     }
 }

@@ -8,8 +8,8 @@ public enum SubnetRoute {
     /// The mesh's IPv4 range unless a network says otherwise.
     public static let defaultMeshIPv4Range = IPPrefix(unchecked: .v4(IPv4Address(100, 64, 0, 0)), length: 10)
 
-    /// Ranges that are never a LAN behind a router.
-    private static let unroutable: [(IPPrefix, String)] = [
+    /// Ranges that are never a LAN behind a router (nor a mesh's range).
+    static let unroutable: [(IPPrefix, String)] = [
         (IPPrefix(unchecked: .v4(IPv4Address(127, 0, 0, 0)), length: 8), "loopback"),
         (IPPrefix(unchecked: .v4(IPv4Address(169, 254, 0, 0)), length: 16), "link-local"),
         (IPPrefix(unchecked: .v4(IPv4Address(224, 0, 0, 0)), length: 4), "multicast"),
@@ -18,11 +18,23 @@ public enum SubnetRoute {
         (IPPrefix(unchecked: .v6(IPv6Address(high: 0xff00 << 48, low: 0)), length: 8), "multicast"),
     ]
 
+    /// The shortest prefix a subnet route may have: a LAN, or all of a
+    /// site's LANs (10.0.0.0/8; an IPv6 site's /32), never a slice of the
+    /// Internet that would make the router an exit node in pieces.
+    public static let minimumIPv4Length = 8
+    /// See `minimumIPv4Length`.
+    public static let minimumIPv6Length = 32
+
     /// Why `prefix` cannot be a subnet route in a mesh using `meshRanges`,
     /// or nil if it can.
     public static func problem(with prefix: IPPrefix, meshRanges: [IPPrefix]) -> String? {
         if prefix.length == 0 {
             return prefix.description + " is a default route: Tern routes LAN prefixes, not all traffic (no exit nodes)"
+        }
+        let minimum = prefix.address.isIPv4 ? minimumIPv4Length : minimumIPv6Length
+        if prefix.length < minimum {
+            return prefix.description + " is shorter than /" + String(minimum)
+                + ": Tern routes LAN prefixes, not large parts of the Internet (no exit nodes)"
         }
         for range in meshRanges where range.overlaps(prefix) {
             return prefix.description + " overlaps the mesh's own range " + range.description

@@ -19,6 +19,8 @@ public struct MeshOptions: Sendable {
     public var socketPath = "/run/tern/ternd.sock"
     /// The mesh interface's name.
     public var interface = "tern0"
+    /// The directory of its `wg` configuration socket `<interface>.sock`.
+    public var wgSocketDirectory = WireGuardInterface.defaultSocketDirectory
     /// The WireGuard UDP port (0: any free port).
     public var port: UInt16 = 41641
     /// Protocol clock speed-up, for tests only.
@@ -45,6 +47,8 @@ public final class MeshDaemon {
 
     /// Why the last control attempt failed (for `tern status`), if it did.
     var controlError: String?
+    /// Why the last map was refused (`MapCheck`), while it is.
+    var mapProblem: String?
     /// A refusal from the server that needs a person (revoked key, expired node key).
     var loginFailure: ControlFailure?
     /// A `tern up` waiting for its login's outcome.
@@ -86,7 +90,8 @@ public final class MeshDaemon {
             throw MeshError("state directory " + options.stateDirectory + " is in use: " + error.description)
         }
         state = try MeshDaemon.loadState(options.stateDirectory + "/node.state")
-        do { wg = try WireGuardInterface(name: options.interface, timeScale: options.timeScale) } catch {
+        do { wg = try WireGuardInterface(name: options.interface, socketDirectory: options.wgSocketDirectory,
+                                                  timeScale: options.timeScale) } catch {
             throw MeshError("cannot create interface " + options.interface + ": " + error.description)
         }
         do { host = try HostNetwork(log: { MeshDaemon.log($0) }) } catch {
@@ -212,9 +217,9 @@ public final class MeshDaemon {
             controlError = nil
             loginFailure = nil
             pendingAuthKey = nil
+            guard apply(map) else { return refuseMap(now: now) }
             if !state.loggedIn { MeshDaemon.log("logged in as " + map.node.name) }
             state.loggedIn = true
-            apply(map)
             if let up = pendingUp {
                 pendingUp = nil
                 _ = api.respond(to: up.id, status: 200, body: statusDocument())
@@ -227,7 +232,7 @@ public final class MeshDaemon {
                 link.close(now: now, retry: false)
                 return
             }
-            apply(map)
+            if !apply(map) { refuseMap(now: now) }
         case .pong:
             break
         case .failure(let failure):
@@ -265,7 +270,15 @@ public final class MeshDaemon {
 
     /// Applies `map`: peers, addresses and routes (the subnet routes this
     /// node accepts, and its own as a router), and keeps it for restarts.
-    func apply(_ map: NetworkMap) {
+    /// A map that fails `MapCheck` changes nothing: false, and the log says why.
+    @discardableResult
+    func apply(_ map: NetworkMap) -> Bool {
+        if let problem = MapCheck.problem(with: map) {
+            mapProblem = problem
+            MeshDaemon.log("refusing network map version " + String(map.version) + ": " + problem)
+            return false
+        }
+        mapProblem = nil
         let nowSeconds = Clock.wallClock().seconds
         let previous = state.map
         state.map = map
@@ -298,6 +311,20 @@ public final class MeshDaemon {
         if host.applied != plan {
             do { try host.apply(plan) } catch { MeshDaemon.log("cannot configure " + wg.name + ": " + error.description) }
         }
+        return true
+    }
+
+    /// The server sent a map this node refuses (`mapProblem` says why): the
+    /// session ends and is retried with backoff, what was configured stays,
+    /// and a waiting `tern up` hears the reason.
+    private func refuseMap(now: UInt64) {
+        let reason = "the server sent a network map this node refuses: " + (mapProblem ?? "")
+        controlError = reason
+        link.close(now: now, retry: true)
+        if let up = pendingUp {
+            pendingUp = nil
+            _ = api.respond(to: up.id, status: 502, body: LocalAPIErrorBody.make(message: reason, code: "bad-map"))
+        }
     }
 
     /// Drops the map, the peers and the host configuration.
@@ -311,7 +338,8 @@ public final class MeshDaemon {
     // MARK: Endpoints
 
     /// This node's addresses other peers may reach it at, with the UDP port:
-    /// every global address except the mesh's own.
+    /// every global address except the mesh's own, at most as many as the
+    /// server takes (the lowest, so the choice is stable).
     func localEndpoints() -> [Endpoint] {
         let port = wg.listenPort
         var endpoints: [Endpoint] = []
@@ -319,7 +347,7 @@ public final class MeshDaemon {
             if let map = state.map, map.ipv4Range.contains(address) || map.ipv6Range.contains(address) { continue }
             endpoints.append(Endpoint(address, port: port))
         }
-        return endpoints.sorted()
+        return Array(endpoints.sorted().prefix(MessageLimits.maximumEndpoints))
     }
 
     // MARK: State

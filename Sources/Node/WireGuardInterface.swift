@@ -62,11 +62,15 @@ public final class WireGuardInterface {
     /// Slots per receive or send batch (one recvmmsg / sendmmsg).
     private static let batchSlots = 64
 
+    /// Where `wg` and `wireguard-go` keep the configuration sockets.
+    public static let defaultSocketDirectory = "/var/run/wireguard"
+
     /// Creates the interface `name` (MTU 1420, down until configured, as
     /// `wg-quick` expects), a UDP socket on a random port, and the
-    /// configuration socket `/var/run/wireguard/<name>.sock`.
-    /// `timeScale` > 1 speeds up the protocol clock, for tests only.
-    public init(name requested: String, timeScale: UInt64 = 1) throws(SystemError) {
+    /// configuration socket `<socketDirectory>/<name>.sock` (the directory
+    /// must exist). `timeScale` > 1 speeds up the protocol clock, for tests only.
+    public init(name requested: String, socketDirectory: String = WireGuardInterface.defaultSocketDirectory,
+                timeScale: UInt64 = 1) throws(SystemError) {
         clock = NodeClock(scale: timeScale)
         signals = try SignalSource()
         loop = try EventLoop()
@@ -80,7 +84,7 @@ public final class WireGuardInterface {
         try? socket.setReceiveOffload(true)
         settings.listenPort = socket.port
         socketSettings.listenPort = socket.port
-        control = try ControlServer(path: "/var/run/wireguard/" + tun.name + ".sock", firstToken: Token.firstClient)
+        control = try ControlServer(path: socketDirectory + "/" + tun.name + ".sock", firstToken: Token.firstClient)
 
         device = Device(random: SystemRandom(), mtu: 1420)
         device.wallClockOffset = clock.wallClock(at: 0)

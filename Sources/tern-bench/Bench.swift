@@ -166,11 +166,13 @@ enum TernBench {
     /// Runs the command line and returns the process exit status.
     static func run(_ arguments: [String]) -> Int32 {
         if arguments.count >= 2 && arguments[1] == "control" { return ControlLoad.run(arguments) }
+        if arguments.count >= 2 && arguments[1] == "control-abuse" { return ControlAbuse.run(arguments) }
         let commands = ["crypto", "handshake", "filter"]
         guard arguments.count >= 2, commands.contains(arguments[1]) else {
             fail("usage: tern-bench crypto|handshake [--milliseconds N] [--rounds N]\n"
                  + "       tern-bench filter [--rules N] [--milliseconds N] [--rounds N]\n"
-                 + "       tern-bench control http://IP:PORT AUTHKEY [--nodes N]")
+                 + "       tern-bench control http://IP:PORT AUTHKEY [--nodes N]\n"
+                 + "       tern-bench control-abuse http://IP:PORT AUTHKEY pings MS | endpoints N | login-endpoints N")
         }
         let options = parseOptions(arguments[2...])
         if arguments[1] == "filter" {

@@ -9,7 +9,8 @@ import WireGuard
 /// `tern-bench control SERVER AUTHKEY [--nodes N]`: a load generator for
 /// `tern-control`. Simulated nodes (a machine key, a node key, a TCP
 /// connection and a `ControlConnection` each, no WireGuard) register with one
-/// reusable pre-auth key, at most 64 connecting at a time; then one more node
+/// reusable pre-auth key, as many connecting at a time as the server admits from
+/// one address before login (they all come from this host); then one more node
 /// joins and the time until every simulated node has that node in its map is
 /// measured. Prints both times; the caller measures the server's RSS and state.
 /// The first node advertises a subnet route (and pings like a router), so
@@ -137,10 +138,14 @@ enum ControlLoad {
             }
         }
 
+        // tern-control admits 16 connections not yet logged in per source
+        // address (ConnectionLimits.standard); all of these come from one.
+        let maximumConnecting = 16
+
         func waitLoop(until finished: () -> Bool) {
             let deadline = Clock.monotonicNanoseconds() + 600_000_000_000
             while !finished() {
-                while next < nodes.count && connecting < 64 {
+                while next < nodes.count && connecting < maximumConnecting {
                     start(next)
                     next += 1
                 }

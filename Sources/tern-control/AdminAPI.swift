@@ -81,11 +81,8 @@ extension ControlService {
                 return done(try store.registry.deleteUser(name: name), ["deleted": .string(name)])
             case ("POST", "/v1/preauthkeys/create"):
                 guard let user = body["user"]?.string else { return missing("user") }
-                var expiresAt: Int64? = nil
-                if let seconds = body["expiresInSeconds"]?.int64 {
-                    guard seconds > 0 else { return invalid("expiresInSeconds must be positive") }
-                    expiresAt = now + seconds
-                }
+                // Checked: a huge or malformed value is a 400, not a trap or a key that never expires.
+                let expiresAt = try PreAuthKeyExpiry.expiresAt(inSeconds: body["expiresInSeconds"], now: now)
                 var tags: [String] = []
                 for tag in body["tags"]?.array ?? [] {
                     guard let text = tag.string else { return invalid("tags must be strings") }
@@ -173,6 +170,11 @@ extension ControlService {
                 "listen": .string(listener.endpoint.description), "nodes": .number(JSONNumber(registry.nodeCount)),
                 "online": .number(JSONNumber(online)), "users": .number(JSONNumber(registry.allUsers.count)),
                 "connections": .number(JSONNumber(connections.count)),
+                "connectionsNotLoggedIn": .number(JSONNumber(admission.unauthenticatedCount)),
+                "connectionBudgetFull": .bool(admission.isFull),
+                "connectionsRefused": .number(JSONNumber(admission.refusedCount)),
+                "connectionsEvicted": .number(JSONNumber(admission.evictedCount)),
+                "connectionsExpired": .number(JSONNumber(admission.expiredCount)),
                 "ipv4Range": .string(registry.settings.ipv4Range.description),
                 "ipv6Range": .string(registry.settings.ipv6Range.description),
                 "addressesInUse": .number(JSONNumber(usage.inUse)),

@@ -1,4 +1,5 @@
 import CTern
+import Coordinator
 import IP
 import JSON
 import LocalAPI
@@ -98,7 +99,7 @@ struct AdminCommand {
                         reusable = true
                     case "--expiration":
                         let text = try scanner.value(of: name, inline: inline)
-                        guard let seconds = AdminCommand.duration(text) else {
+                        guard let seconds = PreAuthKeyExpiry.seconds(fromDuration: text) else {
                             throw CommandLineError("--expiration: expected a duration like 30m, 12h or 7d")
                         }
                         expiration = seconds
@@ -140,18 +141,6 @@ struct AdminCommand {
             bytes += chunk[0..<count]
         }
         return nil
-    }
-
-    /// "90s", "30m", "12h", "7d" in seconds.
-    static func duration(_ text: String) -> Int64? {
-        guard let unit = text.last, let number = Int64(text.dropLast()), number > 0 else { return nil }
-        switch unit {
-        case "s": return number
-        case "m": return number * 60
-        case "h": return number * 3600
-        case "d": return number * 86_400
-        default: return nil
-        }
     }
 
     private func show(_ path: String, text: Bool) -> Int32 {

@@ -34,6 +34,7 @@ extension ControlService {
                 }
                 connection.nodeID = nodeID
                 sessionOfNode[nodeID] = connection.token
+                admission.loggedIn(token: connection.token)
                 let first = tracker.connect(nodeID: nodeID, heldVersion: request.mapVersion, registry: store.registry)
                 deliver(first, to: connection)
             }
@@ -72,17 +73,20 @@ extension ControlService {
             connection.phase = .closing
         }
         if case .failure = message { connection.phase = .closing }
-        try? loop.modify(connection.tcp.fileDescriptor, token: connection.token, interest: connection.tcp.interest)
+        try? loop.modify(connection.tcp.fileDescriptor, token: connection.token, interest: connection.interest)
     }
 
     /// Journals `changes`, then pushes map updates to every affected node.
-    /// A journal that cannot be written stops the server: acknowledging
-    /// changes that would be lost on restart is worse than stopping.
+    /// A journal that cannot be written stops the server, with a failure
+    /// status so that systemd restarts it: acknowledging changes that would
+    /// be lost on restart is worse than stopping. (What a client sends is
+    /// bounded when it is decoded, so no client can make a record too large.)
     @discardableResult
     func commitAndPush(_ changes: RegistryChanges) -> Bool {
         guard !changes.isEmpty else { return true }
         do { try store.commit(changes) } catch {
             ControlService.log("cannot write the state (" + error.description + "); stopping")
+            fatal = ServiceError("cannot write the state: " + error.description)
             running = false
             return false
         }

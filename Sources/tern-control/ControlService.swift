@@ -9,6 +9,7 @@ import LocalAPI
 import State
 import TernCrypto
 import Policy
+import Time
 import WireGuard
 
 /// `tern-control serve`: one thread, one epoll loop. Nodes connect over
@@ -27,10 +28,19 @@ final class ControlService {
     var admin: LocalAPIServer!
     let signals: SignalSource
     var connections: [UInt64: NodeConnection] = [:]
+    /// Who may connect, and which strangers must go (see `ConnectionAdmission`).
+    var admission: ConnectionAdmission
+    /// When the log last said the connection budget is full (0: it is not).
+    var fullSince: UInt64 = 0
+    var lastFullReport: UInt64 = 0
     /// The connection of each logged-in node.
     var sessionOfNode: [UInt64: UInt64] = [:]
     var nextToken = Token.firstConnection
     var running = true
+    /// Set when the server must stop because of a failure (the state cannot
+    /// be written): `run` then throws it, so the process exits non-zero and
+    /// `Restart=on-failure` brings it back.
+    var fatal: ServiceError?
     let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
     let startedAt: Int64
 
@@ -42,17 +52,28 @@ final class ControlService {
         static let firstConnection: UInt64 = 1000
     }
 
-    /// A handshake must finish this quickly; sessions must hear from their
-    /// node as often as `ControlTiming` says.
-    static let handshakeTimeout: UInt64 = 10_000_000_000
-    static let maximumConnections = 8192
-    /// How often silent connections are looked for: a fraction of a
-    /// router's silence limit, so failover is not delayed by the check.
+    /// How often silent sessions are looked for: a fraction of a router's
+    /// silence limit, so failover is not delayed by the check.
     static let livenessCheckInterval: UInt64 = 250_000_000
+    /// The most a stranger may send in one frame: exactly a handshake
+    /// initiation. Once the channel is up, frames may carry a node message.
+    static let handshakeFrameLimit = Initiation.size
+    static let messageFrameLimit = 128 * 1024
+    /// What one connection may be read in one turn of the loop, so one busy
+    /// client cannot keep the one thread from the others.
+    static let readBudget = 64 * 1024
+    /// A client whose answers pile up unread past this is not read from
+    /// until it catches up.
+    static let outputBacklogLimit = 256 * 1024
+    /// Connections taken from the listener per turn of the loop.
+    static let acceptBudget = 64
+    /// How often a full connection budget is reported while it lasts.
+    static let fullReportInterval: UInt64 = 10_000_000_000
 
     init(store: RegistryStore, stateDirectory: String, serverKey: PrivateKey, listen: Endpoint,
-         adminSocket: String) throws(ServiceError) {
+         adminSocket: String, limits: ConnectionLimits = .standard) throws(ServiceError) {
         self.store = store
+        admission = ConnectionAdmission(limits: limits)
         self.stateDirectory = stateDirectory
         policy = try PolicyState(directory: stateDirectory)
         _ = store.registry.setRouteApprover(policy.routeApprover)
@@ -92,7 +113,10 @@ final class ControlService {
                 housekeeping(now: now)
                 nextHousekeeping = now + 1_000_000_000
             }
-            do { _ = try loop.wait(until: min(nextHousekeeping, nextLivenessCheck)) } catch { throw ServiceError(error.description) }
+            for token in admission.expired(now: MonotonicInstant(nanoseconds: now)) { drop(token) }
+            var wakeUp = min(nextHousekeeping, nextLivenessCheck)
+            if let deadline = admission.nextDeadline() { wakeUp = min(wakeUp, deadline.nanoseconds) }
+            do { _ = try loop.wait(until: wakeUp) } catch { throw ServiceError(error.description) }
             let eventNow = Clock.monotonicNanoseconds()
             for event in loop.readyEvents {
                 switch event.token {
@@ -108,25 +132,65 @@ final class ControlService {
         admin.shutdown()
         listener.close()
         do { try store.close() } catch { ControlService.log("closing the state: " + error.description) }
+        if let fatal { throw fatal }
     }
 
     // MARK: Connections
 
+    /// Takes what waits on the listener, a bounded number per turn. Every
+    /// connection is accepted, so the queue drains and the loop never spins
+    /// on a listener it cannot serve; one that may not stay is closed at once.
     private func acceptAll(now: UInt64) {
-        while connections.count < ControlService.maximumConnections {
+        for _ in 0..<ControlService.acceptBudget {
             let accepted: TCPConnection?
             do { accepted = try listener.accept(keepalive: TCPKeepalive(idleSeconds: 30, intervalSeconds: 10, probeCount: 3)) } catch {
+                // EMFILE and the like: the budget keeps this from repeating without end.
                 ControlService.log("accept: " + error.description)
                 return
             }
             guard let tcp = accepted else { return }
             let token = nextToken
             nextToken += 1
+            switch admission.admit(token: token, from: tcp.peer.address, now: MonotonicInstant(nanoseconds: now)) {
+            case .refuse:
+                tcp.close()
+                reportFull(now: now)
+                continue
+            case .admit(let evicted):
+                if let evicted { drop(evicted) }
+            }
             do { try loop.register(tcp.fileDescriptor, token: token, interest: .readable) } catch {
+                admission.closed(token: token)
                 tcp.close()
                 continue
             }
-            connections[token] = NodeConnection(tcp: tcp, token: token, now: now)
+            connections[token] = NodeConnection(tcp: tcp, token: token, now: now,
+                                                handshakeFrameLimit: ControlService.handshakeFrameLimit)
+            reportFull(now: now)
+        }
+    }
+
+    /// Says in the log when the connection budget fills, every
+    /// `fullReportInterval` while it stays full, and when it no longer is.
+    private func reportFull(now: UInt64) {
+        let counts = String(admission.count) + " connections, " + String(admission.unauthenticatedCount)
+            + " not logged in; " + String(admission.refusedCount) + " refused and " + String(admission.evictedCount)
+            + " evicted since start"
+        guard admission.isFull else {
+            if fullSince != 0 {
+                ControlService.log("connection budget no longer full (" + counts + ")")
+                fullSince = 0
+            }
+            return
+        }
+        if fullSince == 0 {
+            fullSince = now
+            lastFullReport = now
+            ControlService.log("connection budget full (" + counts + "): logged-in nodes are still served; "
+                               + "new connections evict the oldest that have not logged in")
+        } else if now >= lastFullReport + ControlService.fullReportInterval {
+            lastFullReport = now
+            ControlService.log("connection budget still full (" + counts + ")")
         }
     }
 
@@ -135,12 +199,15 @@ final class ControlService {
         if event.isWritable {
             do { _ = try connection.tcp.flush() } catch { drop(event.token); return }
         }
-        if event.isReadable || event.isError {
-            while connection.phase != .closing {
-                let count: Int?
-                do { count = try connection.tcp.read(into: scratch) } catch { drop(event.token); return }
-                guard let count else { break }
-                if count == 0 { drop(event.token); return }
+        // One read of at most `readBudget` per turn: what is left waits for
+        // the next turn (the descriptor stays readable), after the others.
+        if (event.isReadable || event.isError) && connection.phase != .closing && !connection.isBackedUp {
+            let count: Int?
+            do {
+                count = try connection.tcp.read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<ControlService.readBudget]))
+            } catch { drop(event.token); return }
+            if count == 0 { drop(event.token); return }
+            if let count {
                 connection.lastHeard = now
                 let bytes = UnsafeRawBufferPointer(rebasing: scratch[0..<count])
                 if !consume(bytes, on: connection, now: now) { drop(event.token); return }
@@ -150,7 +217,7 @@ final class ControlService {
             drop(event.token)
             return
         }
-        try? loop.modify(connection.tcp.fileDescriptor, token: event.token, interest: connection.tcp.interest)
+        try? loop.modify(connection.tcp.fileDescriptor, token: event.token, interest: connection.interest)
     }
 
     /// Feeds bytes into the connection's current phase; false to drop it.
@@ -218,8 +285,14 @@ final class ControlService {
                 connection.machineKey = acceptance.machineKey
                 connection.session = acceptance.session
                 connection.phase = .established
+                connection.frames.maximumFrameLength = ControlService.messageFrameLimit
                 _ = connection.send(acceptance.response)
                 continue
+            }
+            if connection.nodeID == nil {
+                connection.messagesBeforeLogin += 1
+                // A node logs in with its first message; a stranger that chats is not one.
+                if connection.messagesBeforeLogin > admission.limits.maximumMessagesBeforeLogin { return false }
             }
             let message: NodeMessage
             do { message = try connection.session!.openNodeMessage(body) } catch {
@@ -238,6 +311,8 @@ final class ControlService {
     /// Closes and forgets a connection; a logged-in node goes offline.
     func drop(_ token: UInt64) {
         guard let connection = connections.removeValue(forKey: token) else { return }
+        admission.closed(token: token)
+        if fullSince != 0 { reportFull(now: Clock.monotonicNanoseconds()) }
         try? loop.unregister(connection.tcp.fileDescriptor)
         connection.tcp.close()
         connection.session?.wipe()
@@ -253,22 +328,21 @@ final class ControlService {
 
     // MARK: Housekeeping
 
-    /// Drops connections whose handshake takes too long and sessions whose
-    /// node fell silent (a router's routes then move to a standby).
+    /// Drops sessions whose node fell silent (a router's routes then move
+    /// to a standby). Connections that have not logged in have an absolute
+    /// deadline instead (`ConnectionAdmission`).
     private func dropSilentConnections(now: UInt64) {
         for (token, connection) in connections {
-            var limit = ControlService.handshakeTimeout
-            if connection.phase == .established, let nodeID = connection.nodeID {
-                let routes = store.registry.node(id: nodeID)?.advertisedRoutes.count ?? 0
-                limit = ControlTiming.silenceLimit(advertisedRouteCount: routes)
-            }
+            guard connection.phase == .established, let nodeID = connection.nodeID else { continue }
+            let routes = store.registry.node(id: nodeID)?.advertisedRoutes.count ?? 0
+            let limit = ControlTiming.silenceLimit(advertisedRouteCount: routes)
             if now >= connection.lastHeard + limit {
                 // Unread input means the node spoke while the loop was busy elsewhere.
                 if connection.tcp.hasPendingInput {
                     connection.lastHeard = now
                     continue
                 }
-                if let nodeID = connection.nodeID, let node = store.registry.node(id: nodeID), !node.advertisedRoutes.isEmpty {
+                if let node = store.registry.node(id: nodeID), !node.advertisedRoutes.isEmpty {
                     ControlService.log("subnet router " + node.name + " fell silent; its routes go to a standby if there is one")
                 }
                 drop(token)

@@ -24,20 +24,33 @@ final class NodeConnection {
     let token: UInt64
     var phase = Phase.http
     var http = HTTPRequestParser(limits: HTTPLimits(maxHeaderBytes: 8 * 1024, maxBodyBytes: 0, maxHeaderCount: 32))
-    var frames = ControlFrameDecoder()
+    var frames: ControlFrameDecoder
     var session: ControlSession?
     var machineKey: PublicKey?
     var nodeID: UInt64?
+    /// Control messages received while `nodeID` is nil.
+    var messagesBeforeLogin = 0
     /// When the connection opened, and when anything last arrived (monotonic ns).
     let openedAt: UInt64
     var lastHeard: UInt64
 
-    init(tcp: TCPConnection, token: UInt64, now: UInt64) {
+    /// A connection just accepted; until its handshake is done, no frame
+    /// may be larger than `handshakeFrameLimit`.
+    init(tcp: TCPConnection, token: UInt64, now: UInt64, handshakeFrameLimit: Int) {
         self.tcp = tcp
         self.token = token
+        frames = ControlFrameDecoder(maximumFrameLength: handshakeFrameLimit)
         openedAt = now
         lastHeard = now
     }
+
+    /// True while the peer leaves too many answers unread: it is not read
+    /// from until it catches up.
+    var isBackedUp: Bool { tcp.pendingOutputCount > ControlService.outputBacklogLimit }
+
+    /// What to register the descriptor for: as the socket needs, without
+    /// `.readable` while the peer is backed up.
+    var interest: Interest { isBackedUp ? .writable : tcp.interest }
 
     /// Queues `bytes`; false if the peer is too far behind (then it is dropped).
     func send(_ bytes: [UInt8]) -> Bool {

@@ -6,6 +6,7 @@ import Linux
 import LocalAPI
 import State
 import TernCrypto
+import Time
 
 /// `tern-control`: the coordination server (`serve`) and its admin commands,
 /// which talk to the running server over its admin socket.
@@ -96,7 +97,7 @@ enum TernControl {
         let service: ControlService
         do {
             service = try ControlService(store: opened.store, stateDirectory: options.stateDirectory, serverKey: opened.key,
-                                         listen: options.listen, adminSocket: options.adminSocket)
+                                         listen: options.listen, adminSocket: options.adminSocket, limits: connectionLimits())
         } catch {
             return fail(error.description)
         }
@@ -104,6 +105,16 @@ enum TernControl {
                            + " (server key " + opened.key.publicKey.base64 + ", admin socket " + options.adminSocket + ")")
         do { try service.run() } catch { return fail(error.description) }
         return 0
+    }
+
+    /// The standard limits; tests that run time faster
+    /// (`TERN_TEST_TIME_SCALE=N`) get a login deadline N times shorter.
+    static func connectionLimits() -> ConnectionLimits {
+        var limits = ConnectionLimits.standard
+        if let text = getenv("TERN_TEST_TIME_SCALE"), let scale = UInt64(String(cString: text)), scale > 1 {
+            limits.loginDeadline = limits.loginDeadline / scale
+        }
+        return limits
     }
 
     /// Opens (creating on first use) the registry and the server key.

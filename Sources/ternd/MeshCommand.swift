@@ -48,6 +48,8 @@ enum MeshCommand {
             }
         }
         mesh.timeScale = UInt64(Ternd.environment("TERN_TEST_TIME_SCALE") ?? "") ?? 1
+        guard let directory = Ternd.wgSocketDirectory() else { return 2 }
+        mesh.wgSocketDirectory = directory
         do { try Sodium.initialize() } catch {
             Ternd.writeError("ternd: " + error.description)
             return 1

@@ -25,7 +25,8 @@ enum Ternd {
                         41641); stays in the foreground (for systemd)
 
         --wg INTERFACE  run a userspace WireGuard interface configured with `wg`
-                        over /var/run/wireguard/INTERFACE.sock, like wireguard-go;
+                        over /var/run/wireguard/INTERFACE.sock (the directory:
+                        $TERN_WG_SOCKET_DIR if set, in mesh mode too), like wireguard-go;
                         goes to the background once the interface is ready
                         unless -f/--foreground (or WG_PROCESS_FOREGROUND=1)
 
@@ -108,6 +109,7 @@ enum Ternd {
         }
         if environment("WG_PROCESS_FOREGROUND") == "1" { foreground = true }
         let timeScale = UInt64(environment("TERN_TEST_TIME_SCALE") ?? "") ?? 1
+        guard let socketDirectory = wgSocketDirectory() else { return 2 }
 
         do { try Sodium.initialize() } catch {
             writeError("ternd: " + error.description)
@@ -126,7 +128,7 @@ enum Ternd {
         }
         let wg: WireGuardInterface
         do {
-            wg = try WireGuardInterface(name: interface, timeScale: timeScale)
+            wg = try WireGuardInterface(name: interface, socketDirectory: socketDirectory, timeScale: timeScale)
         } catch {
             return fail("ternd: cannot create interface " + interface + ": " + error.description)
         }
@@ -166,6 +168,21 @@ enum Ternd {
         let bytes = Array(name.utf8)
         guard (1...15).contains(bytes.count), name != ".", name != ".." else { return false }
         return !bytes.contains { $0 == UInt8(ascii: "/") || $0 <= 32 || $0 == 127 || $0 == UInt8(ascii: ":") }
+    }
+
+    /// The directory of the `wg` configuration socket: `$TERN_WG_SOCKET_DIR`
+    /// (ternd.service keeps it in /run/tern/wireguard, a directory of its
+    /// own, and links it into /run/wireguard), else /var/run/wireguard.
+    /// Nil, with the reason printed, for a relative path.
+    static func wgSocketDirectory() -> String? {
+        guard let directory = environment("TERN_WG_SOCKET_DIR"), !directory.isEmpty else {
+            return WireGuardInterface.defaultSocketDirectory
+        }
+        guard directory.hasPrefix("/") else {
+            writeError("ternd: TERN_WG_SOCKET_DIR must be an absolute path")
+            return nil
+        }
+        return directory
     }
 
     /// An environment variable's value.

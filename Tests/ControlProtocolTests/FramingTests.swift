@@ -97,6 +97,26 @@ import TestSupport
         }
     }
 
+    /// A server holds a stranger to a handshake-sized frame, then raises the
+    /// limit once the peer has proved itself; the header alone decides.
+    @Test func aLoweredLimitRefusesFromTheHeaderAndCanBeRaised() throws {
+        var strict = ControlFrameDecoder(maximumFrameLength: 148)
+        strict.append([0x00, 0x80, 0x00, 0x00])
+        #expect(throws: ControlChannelError.frameTooLarge(0x80_0000)) { try strict.next() }
+        #expect(strict.bufferedCount == 0)
+
+        var decoder = ControlFrameDecoder(maximumFrameLength: 148)
+        let handshake = [UInt8](repeating: 3, count: 148)
+        let later = [UInt8](repeating: 4, count: 5000)
+        decoder.append(ControlFraming.frame(handshake) + ControlFraming.frame(later))
+        #expect(try decoder.next() == handshake)
+        decoder.maximumFrameLength = 128 << 10
+        #expect(try decoder.next() == later)
+        decoder.append(ControlFraming.frame([UInt8](repeating: 5, count: 149)))
+        decoder.maximumFrameLength = 148
+        #expect(throws: ControlChannelError.frameTooLarge(149)) { try decoder.next() }
+    }
+
     @Test func oversizeAfterGoodFramesIsRefusedAfterThem() throws {
         var decoder = ControlFrameDecoder()
         decoder.append(ControlFraming.frame([1]) + ControlFraming.frame([2]) + [0x01, 0, 0, 0] + [UInt8](repeating: 0, count: 100))

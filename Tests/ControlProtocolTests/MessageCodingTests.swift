@@ -118,6 +118,38 @@ import TernCrypto
         }
     }
 
+    /// Lists and strings a node sends are bounded before anything is built
+    /// from them: at the limit they decode, one past it they are refused.
+    @Test func listsAndStringsAreBounded() throws {
+        func endpoints(_ count: Int) -> String {
+            "[" + (0..<count).map { "\"192.0.2.\($0 % 250 + 1):\(1000 + $0)\"" }.joined(separator: ",") + "]"
+        }
+        func routes(_ count: Int) -> String {
+            "[" + (0..<count).map { "\"10.\($0 / 256).\($0 % 256).0/24\"" }.joined(separator: ",") + "]"
+        }
+        func login(endpoints: String = "[]", routes: String = "[]", key: String = "tskey-x") -> String {
+            #"{"type":"login","nodeKey":"\#(Sample.key(1).base64)","hostname":"h","credential":{"preAuthKey":"\#(key)"},"# +
+                #""endpoints":\#(endpoints),"mapVersion":0,"routes":\#(routes)}"#
+        }
+        func decodes(_ text: String) -> Bool { (try? NodeMessage(json: try JSONParser.parse(text))) != nil }
+
+        let most = MessageLimits.maximumEndpoints
+        #expect(decodes(#"{"type":"endpoints","endpoints":"# + endpoints(most) + "}"))
+        #expect(!decodes(#"{"type":"endpoints","endpoints":"# + endpoints(most + 1) + "}"))
+        #expect(decodes(login(endpoints: endpoints(most))))
+        #expect(!decodes(login(endpoints: endpoints(most + 1))))
+        // The message that stopped the server: about 90,000 endpoints.
+        #expect(!decodes(#"{"type":"endpoints","endpoints":"# + endpoints(90_000) + "}"))
+        #expect(decodes(login(routes: routes(MessageLimits.maximumAdvertisedRoutes))))
+        #expect(!decodes(login(routes: routes(MessageLimits.maximumAdvertisedRoutes + 1))))
+        #expect(decodes(login(key: String(repeating: "k", count: MessageLimits.maximumPreAuthKeyBytes))))
+        #expect(!decodes(login(key: String(repeating: "k", count: MessageLimits.maximumPreAuthKeyBytes + 1))))
+        let error = #expect(throws: ControlMessageError.self) {
+            try NodeMessage(json: try JSONParser.parse(#"{"type":"endpoints","endpoints":"# + endpoints(most + 1) + "}"))
+        }
+        #expect(error?.description.contains("endpoints: more than 64 entries") == true)
+    }
+
     // MARK: NetworkMap.apply
 
     @Test func applyUpsertsRemovesAndSorts() throws {

@@ -128,6 +128,13 @@ import Testing
         var settings = testSettings()
         settings.ipv6Range = try! IPPrefix("fd00::/96")
         #expect(throws: RegistryError.self) { try Registry.newNetwork(settings: settings) }
+        // Ranges nodes would refuse to install are refused here first.
+        for (ipv4, ipv6) in [("0.0.0.0/0", "fd00::/48"), ("127.0.0.0/8", "fd00::/48"), ("100.64.0.0/10", "::/0"),
+                             ("100.64.0.0/10", "fd00::/16")] {
+            settings.ipv4Range = try! IPPrefix(ipv4)
+            settings.ipv6Range = try! IPPrefix(ipv6)
+            #expect(throws: RegistryError.self, "\(ipv4) \(ipv6)") { try Registry.newNetwork(settings: settings) }
+        }
         let generated = NetworkSettings.generate()
         #expect(generated.ipv6Range.length == 48)
         #expect(try IPPrefix("fd00::/8").contains(generated.ipv6Range))

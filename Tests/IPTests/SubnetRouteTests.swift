@@ -23,15 +23,22 @@ import Testing
         #expect(problem("192.168.10.0/24") == nil)
         #expect(problem("10.0.0.0/8") == nil)
         #expect(problem("100.64.0.0/24") == "100.64.0.0/24 overlaps the mesh's own range 100.64.0.0/10")
-        #expect(problem("64.0.0.0/2") == "64.0.0.0/2 overlaps the mesh's own range 100.64.0.0/10")
+        #expect(problem("100.0.0.0/8") == "100.0.0.0/8 overlaps the mesh's own range 100.64.0.0/10")
         #expect(problem("fd12:3456:789a:1::/64") == "fd12:3456:789a:1::/64 overlaps the mesh's own range fd12:3456:789a::/48")
         #expect(problem("0.0.0.0/0")?.contains("default route") == true)
         #expect(problem("::/0")?.contains("default route") == true)
+        // No exit node in pieces either: short prefixes are refused.
+        #expect(problem("128.0.0.0/1") == "128.0.0.0/1 is shorter than /8: Tern routes LAN prefixes, not large parts of the Internet (no exit nodes)")
+        #expect(problem("64.0.0.0/2")?.contains("shorter than /8") == true)
+        #expect(problem("11.0.0.0/8") == nil)
+        #expect(problem("2000::/3")?.contains("shorter than /32") == true)
+        #expect(problem("2001:db8::/32") == nil)
+        #expect(problem("2001:db8::/31")?.contains("shorter than /32") == true)
         #expect(problem("127.0.0.0/16") == "127.0.0.0/16 is in the loopback range 127.0.0.0/8, which is not routed")
         #expect(problem("169.254.0.0/16")?.contains("link-local") == true)
         #expect(problem("239.0.0.0/8")?.contains("multicast") == true)
         #expect(problem("fe80::/64")?.contains("link-local") == true)
-        #expect(problem("ff02::/16")?.contains("multicast") == true)
+        #expect(problem("ff05::/32")?.contains("multicast") == true)
         #expect(problem("::1/128")?.contains("loopback") == true)
     }
 
@@ -42,6 +49,22 @@ import Testing
         for index in 0..<65 { many.append(try IPPrefix("10.0." + String(index) + ".0/24")) }
         #expect(SubnetRoute.problem(with: Array(many.prefix(64)), meshRanges: mesh) == nil)
         #expect(SubnetRoute.problem(with: many, meshRanges: mesh) == "65 routes advertised; at most 64 are allowed")
+    }
+
+    @Test func meshRangesAreBounded() throws {
+        func problem(_ v4: String, _ v6: String) -> String? { MeshRange.problem(ipv4: try! IPPrefix(v4), ipv6: try! IPPrefix(v6)) }
+        #expect(problem("100.64.0.0/10", "fd12:3456:789a::/48") == nil)
+        #expect(problem("10.0.0.0/8", "fd00:1::/64") == nil)
+        #expect(problem("0.0.0.0/0", "fd00::/48") == "IPv4 range 0.0.0.0/0 must be an IPv4 prefix of /8 to /30")
+        #expect(problem("128.0.0.0/1", "fd00::/48")?.contains("/8 to /30") == true)
+        #expect(problem("100.64.0.0/31", "fd00::/48")?.contains("/8 to /30") == true)
+        #expect(problem("100.64.0.0/10", "::/0") == "IPv6 range ::/0 must be an IPv6 prefix of /32 to /64")
+        #expect(problem("100.64.0.0/10", "2000::/3")?.contains("/32 to /64") == true)
+        #expect(problem("100.64.0.0/10", "fd00::/96")?.contains("/32 to /64") == true)
+        #expect(problem("fd00::/48", "fd00::/48")?.contains("must be an IPv4 prefix") == true)
+        #expect(problem("127.0.0.0/8", "fd00::/48") == "IPv4 range 127.0.0.0/8 overlaps the loopback range 127.0.0.0/8")
+        #expect(problem("224.0.0.0/8", "fd00::/48")?.contains("multicast") == true)
+        #expect(problem("100.64.0.0/10", "fe80::/64")?.contains("link-local") == true)
     }
 
     @Test func overlapIsSymmetric() throws {

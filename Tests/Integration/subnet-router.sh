@@ -247,6 +247,8 @@ refused() {   # PREFIX WORDS: tern up refuses it, non-zero, with a sentence cont
 }
 check "refused: 100.64.5.0/24 overlaps the mesh" refused 100.64.5.0/24 "overlaps the mesh's own range 100.64.0.0/10"
 check "refused: 0.0.0.0/0 (a default route)" refused 0.0.0.0/0 "is a default route"
+check "refused: 128.0.0.0/1 (half the Internet, an exit node in pieces)" refused 128.0.0.0/1 "is shorter than /8"
+check "refused: 2000::/3 (the IPv6 Internet)" refused 2000::/3 "is shorter than /32"
 check "refused: 192.168.10.1/24 has host bits set" refused 192.168.10.1/24 "host bits set; did you mean 192.168.10.0/24"
 check "refused: loopback 127.0.0.0/8" refused 127.0.0.0/8 "loopback"
 check "refused: link-local 169.254.10.0/24" refused 169.254.10.0/24 "link-local"
