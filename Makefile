@@ -36,20 +36,24 @@ test: deps
 	$(MAKE) --no-print-directory integration
 
 ## integration: namespace tests (root): the Embedded ternd --wg against wireguard-go
-## and wg/wg-quick, and under a flood of 60,000 bogus handshakes a second; then, with the normal Swift build (and its runtime checks),
+## and wg/wg-quick, and under a flood of 60,000 bogus handshakes a second, and tern-control
+## delivering a map over 1 MiB; then, with the normal Swift build (and its runtime checks),
 ## ternd configuring the host's interface, routes and nftables, tern-control under attack
 ## by clients that flood, hold and oversize, and the mesh:
-## tern-control with ternd nodes driven by tern, and subnet routers (approval, SNAT,
-## accept-routes, failover, ACLs on the LAN)
+## tern-control with ternd nodes driven by tern, subnet routers (approval, SNAT,
+## accept-routes, failover, ACLs on the LAN), and nodes whose server is replaced by
+## one that floods them with interim HTTP answers
 integration: deps
 	cross/build.sh amd64
 	timeout 300 Tests/Integration/wg-interop.sh build/amd64/ternd
 	timeout 120 Tests/Integration/handshake-flood.sh build/amd64/ternd
+	timeout 300 Tests/Integration/large-map.sh build/amd64
 	swift build
 	timeout 120 Tests/Integration/host-network.sh .build/debug/ternd
 	timeout 120 Tests/Integration/control-attack.sh .build/debug
 	timeout 400 Tests/Integration/mesh.sh .build/debug
 	timeout 300 Tests/Integration/subnet-router.sh .build/debug
+	timeout 120 Tests/Integration/interim-flood.sh .build/debug
 
 ## chaos [CHAOS_ROUNDS=100]: kill -9 of ternd and tern-control at random moments while
 ## nodes log in, routes change and traffic flows; nothing acknowledged may be lost and

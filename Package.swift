@@ -58,7 +58,7 @@ let package = Package(
         ]),
         .target(name: "CBenchBaseline", path: "Sources/CBenchBaseline"),
         .executableTarget(name: "tern-bench", dependencies: [
-            "WireGuard", "IP", "TernCrypto", "CTern", "CBenchBaseline", "ControlProtocol", "Mesh", "Linux", "PacketFilter",
+            "WireGuard", "IP", "TernCrypto", "CTern", "CBenchBaseline", "ControlProtocol", "Mesh", "Linux", "PacketFilter", "JSON",
         ]),
 
         // Tests, and what they share.

@@ -32,9 +32,9 @@ import WireGuard
 // Indices mean nothing on a stream that carries one session; they are sent
 // (the response must echo the initiation's) but never used for lookup.
 //
-// Replay protection: the server keeps the newest TAI64N timestamp accepted
-// per machine key (`ControlReplayGuard`) and refuses an initiation that is
-// not strictly newer.
+// Replay protection: the server keeps the newest TAI64N timestamp of each
+// machine key that logged in (`ControlReplayGuard`) and refuses an
+// initiation that is not strictly newer.
 
 /// Constants of the control handshake.
 public enum ControlHandshake {

@@ -8,13 +8,15 @@ import TernCrypto
 /// WireGuard rule, kept per machine key instead of per peer).
 ///
 /// The record is bounded: when it holds `capacity` keys, recording a new key
-/// evicts the one accepted longest ago (by the monotonic clock). An evicted
+/// evicts the one recorded longest ago, in O(1) amortised time. An evicted
 /// key's old initiations become acceptable again, as they do after a server
 /// restart unless the caller persists `entries` and restores them with
 /// `restore`. Such a replay still gains nothing: without the initiation's
 /// ephemeral private key nobody can derive the session, so its first
-/// transport frame never comes. Capacity should exceed the number of
-/// registered machines.
+/// transport frame never comes. The server records a key only once its
+/// machine has logged in, so strangers with fresh random keys cannot fill
+/// the record or push real machines out; capacity should exceed the number
+/// of registered machines.
 public struct ControlReplayGuard: Sendable {
     /// One machine key's record.
     public struct Entry: Sendable {
@@ -34,6 +36,11 @@ public struct ControlReplayGuard: Sendable {
     public let capacity: Int
     /// The records, by machine key.
     public private(set) var entries: [PublicKey: Entry] = [:]
+    /// Keys in the order they were recorded, each with the `acceptedAt` of
+    /// that record; a key recorded again later is skipped when met here
+    /// (its entry no longer matches), which keeps eviction O(1) amortised.
+    private var order: [(key: PublicKey, acceptedAt: UInt64)] = []
+    private var orderHead = 0
 
     /// An empty record for at most `capacity` (> 0) machine keys.
     public init(capacity: Int = 65536) {
@@ -63,6 +70,8 @@ public struct ControlReplayGuard: Sendable {
             evictOldest()
         }
         entries[machine] = Entry(timestamp: timestamp, acceptedAt: now)
+        order.append((machine, now))
+        compactOrder()
     }
 
     /// Restores a record saved from `entries` (for example after a restart),
@@ -76,14 +85,30 @@ public struct ControlReplayGuard: Sendable {
         entries[machine] = nil
     }
 
-    /// A linear scan: eviction happens only at capacity, once per new key.
+    /// Drops the key whose newest record is the oldest: the first entry of
+    /// `order` that still matches its key's record.
     private mutating func evictOldest() {
-        var oldest: PublicKey?
-        var oldestTime = UInt64.max
-        for (key, entry) in entries where oldest == nil || entry.acceptedAt < oldestTime {
-            oldest = key
-            oldestTime = entry.acceptedAt
+        while orderHead < order.count {
+            let (key, acceptedAt) = order[orderHead]
+            orderHead += 1
+            if let entry = entries[key], entry.acceptedAt == acceptedAt {
+                entries[key] = nil
+                return
+            }
         }
-        if let oldest { entries[oldest] = nil }
+    }
+
+    /// Keeps `order` within twice the live records: the skipped front is
+    /// dropped once it is half of it, and stale entries are filtered out
+    /// when more than half are stale.
+    private mutating func compactOrder() {
+        if orderHead > 0 && orderHead * 2 >= order.count {
+            order.removeFirst(orderHead)
+            orderHead = 0
+        }
+        if order.count > 2 * max(entries.count, 16) {
+            order = order[orderHead...].filter { entries[$0.key]?.acceptedAt == $0.acceptedAt }
+            orderHead = 0
+        }
     }
 }

@@ -7,7 +7,7 @@ public struct ControlAcceptance: Sendable {
     /// whose encryption opened). Act on it only once the first transport
     /// frame opens: that frame confirms the initiator holds the session keys.
     public let machineKey: PublicKey
-    /// The initiation's timestamp, as recorded in the replay guard.
+    /// The initiation's timestamp, for the replay guard once the machine logs in.
     public let timestamp: TAI64N
     /// The complete first server frame (length prefix and 92-byte response).
     public let response: [UInt8]
@@ -31,14 +31,15 @@ public struct ControlResponder: Sendable {
     ///
     /// `ephemeral` must be fresh random, `index` any value (unused on a
     /// stream), `now` the monotonic clock in nanoseconds. On success the
-    /// timestamp is recorded in `replayGuard`; on failure nothing changes.
+    /// caller records `timestamp` in its replay guard once the machine has
+    /// proved itself (the server: at login), so strangers cannot fill it.
     /// Throws `badHandshakeSize`/`badHandshakeType` for anything but a
     /// 148-byte initiation, `badMAC` when it is not meant for this server's
     /// key, `weakKey` for a low-order ephemeral or machine key,
     /// `handshakeFailed` when a field does not open, `replayedHandshake` when
     /// the timestamp is not newer than the last accepted for that machine key.
     public func accept(
-        initiation: [UInt8], replayGuard: inout ControlReplayGuard, ephemeral: PrivateKey, index: UInt32, now: UInt64
+        initiation: [UInt8], replayGuard: ControlReplayGuard, ephemeral: PrivateKey, index: UInt32, now: UInt64
     ) throws(ControlChannelError) -> ControlAcceptance {
         try ControlHandshake.checkShape(initiation, size: Initiation.size, type: .initiation)
         let identity = self.identity
@@ -88,7 +89,6 @@ public struct ControlResponder: Sendable {
         case .failure(let error): throw ControlHandshake.channelError(error)
         }
 
-        replayGuard.record(timestamp, for: machineKey, now: now)
         return ControlAcceptance(machineKey: machineKey, timestamp: timestamp,
                                  response: ControlFraming.frame(response), session: ControlSession(keys: keys))
     }

@@ -36,14 +36,19 @@ public final class TCPConnection: StreamConnection {
     /// knows at once (ENETUNREACH, EADDRNOTAVAIL, sometimes ECONNREFUSED on
     /// loopback) are thrown here; the rest come from `finishConnect()` or
     /// `flush()`. At most `outputCapacity` bytes (1...`maximumOutputCapacity`)
-    /// can wait; `keepalive` nil turns keepalive off.
+    /// can wait; `keepalive` nil turns keepalive off. `source`, if given, is
+    /// the local address to connect from (of the endpoint's family; any port).
     public static func connect(
-        to endpoint: Endpoint, outputCapacity: Int = defaultOutputCapacity,
+        to endpoint: Endpoint, from source: IPAddress? = nil, outputCapacity: Int = defaultOutputCapacity,
         keepalive: TCPKeepalive? = TCPKeepalive()
     ) throws(SystemError) -> TCPConnection {
         let descriptor = try TCPSocket.open(for: endpoint)
         let fd = descriptor.rawValue
         try TCPSocket.configure(fd, keepalive: keepalive)
+        if let source {
+            let bound = TCPSocket.withAddress(of: Endpoint(source, port: 0)) { pointer, length in bind(fd, pointer, length) }
+            if bound != 0 { throw SystemError("bind", errno: tern_errno()) }
+        }
         let result = SystemError.retryingInterrupts {
             TCPSocket.withAddress(of: endpoint) { pointer, length in CTern.connect(fd, pointer, length) }
         }

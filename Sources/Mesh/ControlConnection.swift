@@ -46,6 +46,9 @@ public struct ControlConnection {
     private let machine: StaticIdentity
     private var serverKey: PublicKey?
     private var http = HTTPResponseParser(limits: HTTPLimits(maxHeaderBytes: 16 * 1024, maxBodyBytes: 64 * 1024))
+    /// Interim (1xx) responses seen on this connection, and the most taken.
+    private var interimResponses = 0
+    static let maximumInterimResponses = 8
     private var frames = ControlFrameDecoder()
     private var handshake: ControlClientHandshake?
     private var session: ControlSession?
@@ -150,7 +153,15 @@ public struct ControlConnection {
                 throw ControlClientError("the server's HTTP answer is malformed: " + error.description)
             }
             guard let response else { return }
-            if response.status >= 100 && response.status < 200 && response.status != 101 { continue }
+            if response.status >= 100 && response.status < 200 && response.status != 101 {
+                // A server sends one or two; an endless stream would hold this node's thread.
+                interimResponses += 1
+                guard interimResponses <= ControlConnection.maximumInterimResponses else {
+                    throw ControlClientError("the server sent more than " + String(ControlConnection.maximumInterimResponses)
+                                             + " interim (1xx) HTTP responses")
+                }
+                continue
+            }
             if phase == .fetchingKey {
                 guard response.status == 200 else { throw httpFailure(response) }
                 let key = try parseKeyDocument(response.body)

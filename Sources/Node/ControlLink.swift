@@ -102,15 +102,21 @@ final class ControlLink {
             if readyEvent.isWritable {
                 do { _ = try tcp.flush() } catch { throw ControlClientError(error.description) }
             }
-            while readyEvent.isReadable || readyEvent.isError {
+            // One read of at most 64 KiB per turn: whatever the other end
+            // streams (before the channel is authenticated, anyone on the
+            // path can), the loop gets back to the WireGuard sockets; the
+            // rest is read next turn (the descriptor stays readable).
+            if readyEvent.isReadable || readyEvent.isError {
                 let count: Int?
                 do { count = try tcp.read(into: scratch) } catch {
                     throw ControlClientError(error.description)
                 }
-                guard let count else { break }
                 if count == 0 { throw connection.closedByServer() }
-                lastHeard = now
-                try write(try connection.receive(Array(UnsafeRawBufferPointer(rebasing: scratch[0..<count])), now: now), &connection, &events)
+                if let count {
+                    lastHeard = now
+                    try write(try connection.receive(Array(UnsafeRawBufferPointer(rebasing: scratch[0..<count])), now: now),
+                              &connection, &events)
+                }
             }
             self.connection = connection
             try? loop.modify(tcp.fileDescriptor, token: token, interest: tcp.interest)

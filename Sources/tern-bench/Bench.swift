@@ -171,7 +171,7 @@ enum TernBench {
         guard arguments.count >= 2, commands.contains(arguments[1]) else {
             fail("usage: tern-bench crypto|handshake [--milliseconds N] [--rounds N]\n"
                  + "       tern-bench filter [--rules N] [--milliseconds N] [--rounds N]\n"
-                 + "       tern-bench control http://IP:PORT AUTHKEY [--nodes N]\n"
+                 + "       tern-bench control http://IP:PORT AUTHKEY [--nodes N] [--endpoints E]\n"
                  + "       tern-bench control-abuse http://IP:PORT AUTHKEY pings MS | endpoints N | login-endpoints N")
         }
         let options = parseOptions(arguments[2...])

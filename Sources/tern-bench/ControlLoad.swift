@@ -1,16 +1,17 @@
 import CTern
 import ControlProtocol
 import IP
+import JSON
 import Linux
 import Mesh
 import TernCrypto
 import WireGuard
 
-/// `tern-bench control SERVER AUTHKEY [--nodes N]`: a load generator for
+/// `tern-bench control SERVER AUTHKEY [--nodes N] [--endpoints E]`: a load generator for
 /// `tern-control`. Simulated nodes (a machine key, a node key, a TCP
 /// connection and a `ControlConnection` each, no WireGuard) register with one
-/// reusable pre-auth key, as many connecting at a time as the server admits from
-/// one address before login (they all come from this host); then one more node
+/// reusable pre-auth key, 16 connecting at a time (each from its own
+/// loopback address when the server is on loopback); then one more node
 /// joins and the time until every simulated node has that node in its map is
 /// measured. Prints both times; the caller measures the server's RSS and state.
 /// The first node advertises a subnet route (and pings like a router), so
@@ -24,6 +25,7 @@ enum ControlLoad {
         var hasMap = false
         var selfID: UInt64 = 0
         var peerIDs = Set<UInt64>()
+        var mapBytes = 0
 
         init(url: ControlURL, serverKey: PublicKey?) {
             let wall = Clock.wallClock()
@@ -33,12 +35,30 @@ enum ControlLoad {
     }
 
     static func run(_ arguments: [String]) -> Int32 {
+        let usage = "usage: tern-bench control http://IP:PORT AUTHKEY [--nodes N] [--endpoints E]"
         guard arguments.count >= 4, let url = try? ControlURL(arguments[2]), let endpointAddress = url.address else {
-            fail("usage: tern-bench control http://IP:PORT AUTHKEY [--nodes N]")
+            fail(usage)
         }
         let authKey = arguments[3]
         var count = 1000
-        if arguments.count >= 6, arguments[4] == "--nodes", let n = Int(arguments[5]), n > 0 { count = n }
+        var endpointCount = 0
+        var options = arguments[4...]
+        while let flag = options.popFirst() {
+            guard let value = options.popFirst(), let number = Int(value), number >= 0 else { fail(usage) }
+            switch flag {
+            case "--nodes" where number > 0: count = number
+            case "--endpoints" where number <= MessageLimits.maximumEndpoints: endpointCount = number
+            default: fail(usage)
+            }
+        }
+        // Endpoints each simulated node reports (in 198.18.0.0/15, the
+        // benchmarking range): they make every peer's map entry larger.
+        func endpoints(of index: Int) -> [Endpoint] {
+            (0..<endpointCount).map { i in
+                Endpoint(.v4(IPv4Address(198, 18, UInt8(truncatingIfNeeded: index >> 8), UInt8(truncatingIfNeeded: index))),
+                         port: UInt16(10_000 + i))
+            }
+        }
         do { try Sodium.initialize() } catch { fail(error.description) }
         ProcessLimits.raiseOpenFiles()
         let loop: EventLoop
@@ -54,10 +74,23 @@ enum ControlLoad {
         var connecting = 0
         var done = 0
 
+        // tern-control limits what one source address may do before login
+        // (16 connections, 20 handshakes a second): against a server on
+        // loopback each simulated node connects from an address of its own
+        // in 127.0.0.0/8, as nodes on many hosts would. 16 connect at a time,
+        // so that this one thread keeps up with the maps of a large mesh and
+        // the simulated router pings in time.
+        let loopback = endpointAddress.isIPv4 && endpointAddress.description.hasPrefix("127.")
+        let maximumConnecting = 16
+        func source(of index: Int) -> IPAddress? {
+            guard loopback else { return nil }
+            return .v4(IPv4Address(127, 1, UInt8(truncatingIfNeeded: index / 250), UInt8(truncatingIfNeeded: index % 250 + 1)))
+        }
+
         func start(_ index: Int) {
             let node = nodes[index]
             do {
-                let tcp = try TCPConnection.connect(to: endpoint, keepalive: nil)
+                let tcp = try TCPConnection.connect(to: endpoint, from: source(of: index), keepalive: nil)
                 node.tcp = tcp
                 try loop.register(tcp.fileDescriptor, token: UInt64(index), interest: tcp.interest)
             } catch {
@@ -80,6 +113,8 @@ enum ControlLoad {
                 while true {
                     guard let read = try io({ () throws(SystemError) in try tcp.read(into: scratch) }) else { break }
                     if read == 0 { fail("the server closed a connection") }
+                    // Reading a big mesh's maps takes long: the router must still ping on time.
+                    pingRouter()
                     let outputs = try node.connection.receive(Array(UnsafeRawBufferPointer(rebasing: scratch[0..<read])), now: 0)
                     for output in outputs {
                         switch output {
@@ -89,7 +124,7 @@ enum ControlLoad {
                             // The first node is a subnet router, so routes travel in every map.
                             let routes = index == 0 ? [try! IPPrefix("192.168.77.0/24")] : []
                             let login = LoginRequest(nodeKey: node.nodeKey, hostname: "sim" + String(index),
-                                                     credential: .preAuthKey(authKey), endpoints: [], mapVersion: 0,
+                                                     credential: .preAuthKey(authKey), endpoints: endpoints(of: index), mapVersion: 0,
                                                      advertisedRoutes: routes)
                             let bytes = try node.connection.send(.login(login))
                             _ = try io({ () throws(SystemError) in try tcp.write(bytes) })
@@ -107,6 +142,8 @@ enum ControlLoad {
         func handle(_ message: ServerMessage, _ node: SimulatedNode) {
             switch message {
             case .map(let map):
+                // The joiner's map has every peer: the largest one sent.
+                if node === nodes.last, nodes.count > count { node.mapBytes = JSONSerializer.bytes(message.json).count }
                 node.selfID = map.node.id
                 node.peerIDs = Set(map.peers.map { $0.id })
                 if !node.hasMap {
@@ -137,10 +174,6 @@ enum ControlLoad {
                 fail("simulated router: " + error.description)
             }
         }
-
-        // tern-control admits 16 connections not yet logged in per source
-        // address (ConnectionLimits.standard); all of these come from one.
-        let maximumConnecting = 16
 
         func waitLoop(until finished: () -> Bool) {
             let deadline = Clock.monotonicNanoseconds() + 600_000_000_000
@@ -178,12 +211,14 @@ enum ControlLoad {
         let joinStart = Clock.monotonicNanoseconds()
         waitLoop(until: { done == count + 1 })
         let joinerID = nodes[count].selfID
+        let largestMap = nodes[count].mapBytes
         waitLoop(until: { nodes[0..<count].allSatisfy { $0.peerIDs.contains(joinerID) } })
         let fanout = Clock.monotonicNanoseconds() - joinStart
 
         print("control: " + String(count) + " nodes registered in " + format(Double(registerTime) / 1e9, decimals: 2)
               + " s (" + format(Double(count) * 1e9 / Double(registerTime), decimals: 0) + " logins/s)")
         print("control: one join reached all " + String(count) + " nodes in " + format(Double(fanout) / 1e6, decimals: 1) + " ms")
+        print("control: the joiner's full map was " + String(largestMap) + " bytes of JSON (" + String(count) + " peers)")
         for node in nodes { node.tcp?.close() }
         return 0
     }

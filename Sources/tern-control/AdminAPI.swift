@@ -175,6 +175,7 @@ extension ControlService {
                 "connectionsRefused": .number(JSONNumber(admission.refusedCount)),
                 "connectionsEvicted": .number(JSONNumber(admission.evictedCount)),
                 "connectionsExpired": .number(JSONNumber(admission.expiredCount)),
+                "handshakesRateLimited": .number(JSONNumber(handshakeRate.refusedCount)),
                 "ipv4Range": .string(registry.settings.ipv4Range.description),
                 "ipv6Range": .string(registry.settings.ipv6Range.description),
                 "addressesInUse": .number(JSONNumber(usage.inUse)),

@@ -35,6 +35,9 @@ extension ControlService {
                 connection.nodeID = nodeID
                 sessionOfNode[nodeID] = connection.token
                 admission.loggedIn(token: connection.token)
+                if let timestamp = connection.handshakeTimestamp {
+                    replayGuard.record(timestamp, for: machineKey, now: now)
+                }
                 let first = tracker.connect(nodeID: nodeID, heldVersion: request.mapVersion, registry: store.registry)
                 deliver(first, to: connection)
             }

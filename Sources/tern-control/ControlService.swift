@@ -22,7 +22,10 @@ final class ControlService {
     var policy: PolicyState
     let stateDirectory: String
     let responder: ControlResponder
+    /// Handshake timestamps of machines that logged in (strangers never
+    /// reach it), and the rate at which each source may start handshakes.
     var replayGuard = ControlReplayGuard()
+    var handshakeRate = HandshakeRateLimit()
     let loop: EventLoop
     let listener: TCPListener
     var admin: LocalAPIServer!
@@ -65,6 +68,10 @@ final class ControlService {
     /// A client whose answers pile up unread past this is not read from
     /// until it catches up.
     static let outputBacklogLimit = 256 * 1024
+    /// What may wait unsent on one connection: the largest frame (a full
+    /// map of a big mesh), its header, and 1 MiB of deltas behind it. The
+    /// queue grows only while bytes wait, so idle connections cost nothing.
+    static let outputCapacity = ControlFraming.headerLength + ControlFraming.maxFrameLength + 1024 * 1024
     /// Connections taken from the listener per turn of the loop.
     static let acceptBudget = 64
     /// How often a full connection budget is reported while it lasts.
@@ -143,7 +150,10 @@ final class ControlService {
     private func acceptAll(now: UInt64) {
         for _ in 0..<ControlService.acceptBudget {
             let accepted: TCPConnection?
-            do { accepted = try listener.accept(keepalive: TCPKeepalive(idleSeconds: 30, intervalSeconds: 10, probeCount: 3)) } catch {
+            do {
+                accepted = try listener.accept(outputCapacity: ControlService.outputCapacity,
+                                               keepalive: TCPKeepalive(idleSeconds: 30, intervalSeconds: 10, probeCount: 3))
+            } catch {
                 // EMFILE and the like: the budget keeps this from repeating without end.
                 ControlService.log("accept: " + error.description)
                 return
@@ -274,14 +284,19 @@ final class ControlService {
             do { body = try connection.frames.next() } catch { return false }
             guard let body else { return true }
             if connection.phase == .handshake {
+                // Before any Diffie-Hellman work: a source over its handshake rate gets none.
+                guard handshakeRate.allow(connection.tcp.peer.address, now: MonotonicInstant(nanoseconds: now)) else {
+                    return false
+                }
                 let acceptance: ControlAcceptance
                 do {
-                    acceptance = try responder.accept(initiation: body, replayGuard: &replayGuard,
+                    acceptance = try responder.accept(initiation: body, replayGuard: replayGuard,
                                                       ephemeral: PrivateKey.generate(), index: 0, now: now)
                 } catch {
                     // Not for this server, replayed, or garbage: no answer.
                     return false
                 }
+                connection.handshakeTimestamp = acceptance.timestamp
                 connection.machineKey = acceptance.machineKey
                 connection.session = acceptance.session
                 connection.phase = .established

@@ -27,6 +27,8 @@ final class NodeConnection {
     var frames: ControlFrameDecoder
     var session: ControlSession?
     var machineKey: PublicKey?
+    /// The handshake's timestamp, recorded against replays once the node logs in.
+    var handshakeTimestamp: TAI64N?
     var nodeID: UInt64?
     /// Control messages received while `nodeID` is nil.
     var messagesBeforeLogin = 0
@@ -57,10 +59,18 @@ final class NodeConnection {
         do { return try tcp.write(bytes) } catch { return false }
     }
 
-    /// Seals and queues `message`.
+    /// Seals and queues `message`; false if it cannot go (then the
+    /// connection is dropped). A message larger than a frame can carry is
+    /// said in the log: no retry will deliver it.
     func send(_ message: ServerMessage) -> Bool {
         guard session != nil else { return false }
-        do { return send(try session!.seal(message)) } catch { return false }
+        do { return send(try session!.seal(message)) } catch {
+            if case .frameTooLarge(let length) = error {
+                ControlService.log("a message for node " + (nodeID.map { String($0) } ?? "?") + " is " + String(length)
+                                   + " bytes, more than the " + String(ControlFraming.maxFrameLength) + " a frame carries")
+            }
+            return false
+        }
     }
 
     /// Answers an HTTP request with `status` and a JSON body.

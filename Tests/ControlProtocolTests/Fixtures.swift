@@ -42,10 +42,13 @@ struct Pair {
         return try body(of: framed)
     }
 
-    /// The server's answer to `initiation`.
+    /// The server's answer to `initiation`, recorded in the replay guard as
+    /// the server does once the machine logs in.
     mutating func accept(_ initiation: [UInt8], now: UInt64 = 1) throws(ControlChannelError) -> ControlAcceptance {
-        try responder.accept(initiation: initiation, replayGuard: &replayGuard, ephemeral: random.privateKey(),
-                             index: random.uint32(), now: now)
+        let acceptance = try responder.accept(initiation: initiation, replayGuard: replayGuard, ephemeral: random.privateKey(),
+                                              index: random.uint32(), now: now)
+        replayGuard.record(acceptance.timestamp, for: acceptance.machineKey, now: now)
+        return acceptance
     }
 
     /// A complete handshake: (client session, server acceptance).

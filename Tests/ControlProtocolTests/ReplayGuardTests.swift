@@ -45,6 +45,37 @@ import TernCrypto
         #expect(guardian.count == 3)
     }
 
+    private func key(_ index: Int) -> PublicKey {
+        var bytes = [UInt8](repeating: 0x5a, count: 32)
+        bytes[0] = UInt8(truncatingIfNeeded: index)
+        bytes[1] = UInt8(truncatingIfNeeded: index >> 8)
+        return bytes.withUnsafeBytes { PublicKey(raw: $0) }
+    }
+
+    /// Far more keys than capacity, each recorded many times: eviction
+    /// stays exact (oldest newest-record first) and the bookkeeping small.
+    @Test func evictionAtScaleIsExact() {
+        var guardian = ControlReplayGuard(capacity: 1000)
+        var now: UInt64 = 0
+        for round in 0..<20 {
+            for index in 0..<1000 {
+                now += 1
+                guardian.record(stamp(Int64(round + 1)), for: key(index), now: now)
+            }
+        }
+        #expect(guardian.count == 1000)
+        // 500 new keys push out the 500 recorded longest ago: indices 0..<500.
+        for index in 0..<500 {
+            now += 1
+            guardian.record(stamp(1), for: key(10_000 + index), now: now)
+        }
+        #expect(guardian.count == 1000)
+        #expect(guardian.latest(for: key(0)) == nil)
+        #expect(guardian.latest(for: key(499)) == nil)
+        #expect(guardian.latest(for: key(500)) == stamp(20))
+        #expect(guardian.latest(for: key(10_499)) == stamp(1))
+    }
+
     @Test func forgetDropsAKey() {
         var guardian = ControlReplayGuard()
         guardian.record(stamp(1), for: Sample.key(1), now: 1)

@@ -35,10 +35,10 @@ final class Target {
         responder = ControlResponder(identity: server)
         var handshake = ControlClientHandshake(machine: machine, serverKey: server.publicKey)
         var decoder = ControlFrameDecoder()
-        var guardian = ControlReplayGuard()
+        let guardian = ControlReplayGuard()
         decoder.append(try! handshake.initiation(ephemeral: random.privateKey(),
                                                  timestamp: TAI64N(unixSeconds: 1_700_000_000, nanoseconds: 0), now: 1))
-        let acceptance = try! responder.accept(initiation: try! decoder.next()!, replayGuard: &guardian,
+        let acceptance = try! responder.accept(initiation: try! decoder.next()!, replayGuard: guardian,
                                                ephemeral: random.privateKey(), index: 1, now: 1)
         decoder.append(acceptance.response)
         client = try! handshake.finish(response: try! decoder.next()!)
@@ -94,7 +94,7 @@ final class Target {
                 for i in 0..<16 { raw[Initiation.mac1 + i] = mac1[i] }
             }
             do {
-                _ = try responder.accept(initiation: raw, replayGuard: &replayGuard, ephemeral: random.privateKey(),
+                _ = try responder.accept(initiation: raw, replayGuard: replayGuard, ephemeral: random.privateKey(),
                                          index: 2, now: clock)
                 preconditionFailure("the server accepted a forged initiation")
             } catch {

@@ -49,6 +49,6 @@ public func fuzzMesh(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
 }
 
 nonisolated(unsafe) private var initialized = false
-nonisolated(unsafe) private let machine = StaticIdentity(privateKey: PrivateKey(bytes: Bytes32(repeating: 1)))
-nonisolated(unsafe) private let server = StaticIdentity(privateKey: PrivateKey(bytes: Bytes32(repeating: 2)))
+private let machine = StaticIdentity(privateKey: PrivateKey(bytes: Bytes32(repeating: 1)))
+private let server = StaticIdentity(privateKey: PrivateKey(bytes: Bytes32(repeating: 2)))
 private let url = try! ControlURL("http://192.0.2.1:8080")

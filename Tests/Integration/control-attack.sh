@@ -6,7 +6,9 @@
 #     almost no memory (nothing larger than a handshake is buffered before it);
 #   - keep-alive health checks, a handshake trickled a byte at a time, and a
 #     handshake followed by pings are all closed at the login deadline;
-#   - one address gets 16 connections that have not logged in, and no more;
+#   - one address gets 16 connections that have not logged in, and no more,
+#     and 20 handshakes a second (100 at once): a flood of bogus initiations
+#     with valid mac1 costs the server no Diffie-Hellman work past that;
 #   - while strangers fill their whole budget, the server says so (log and
 #     status), real nodes still log in, and it does not spin;
 #   - a node's oversized endpoint list is refused with an error and the
@@ -73,6 +75,19 @@ out=$(timeout 30 python3 "$attacker" per-source "$port" 17)
 echo "17 idle connections from one address: $out"
 check "the 17th connection from one address is refused, another address is not" \
     grep -qx 'closed 1 of 17 from one address, 0 of 1 from another' <<<"$out"
+
+# 3b. Handshake rate per source.
+timeout 120 python3 "$attacker" handshakes "$port" 3000 >"$work/handshakes.out" 2>&1 &
+flood=$!
+sleep 0.5
+check "a node logs in during a handshake flood from another address" \
+    sh -c "timeout 30 '$build/tern-bench' control-abuse '$url' '$key' endpoints 1 | grep -qx accepted"
+wait "$flood"
+limited=$(admin status | sed -n 's/^handshakesRateLimited: //p')
+echo "bogus handshakes from one address: $(cat "$work/handshakes.out"), ${limited:-?} refused before any DH work"
+check "all but about 100 plus 20 a second of them were refused before any DH work" \
+    awk -v limited="${limited:-0}" -v seconds="$(awk '{ print $4 }' "$work/handshakes.out")" \
+        'BEGIN { exit !(limited >= 3000 - 100 - 20 * (seconds + 1) && limited <= 3000 - 100) }'
 
 # 4. Strangers fill their budget (1024) and keep it full.
 python3 "$attacker" hold "$port" 1200 8 >"$work/hold.out" 2>&1 &

@@ -44,8 +44,10 @@ import WireGuard
         frames.append(rest)
         let initiation = try #require(try frames.next())
         let acceptance = try ControlResponder(identity: server).accept(
-            initiation: initiation, replayGuard: &replay, ephemeral: PrivateKey.generate(), index: 0, now: 1)
+            initiation: initiation, replayGuard: replay, ephemeral: PrivateKey.generate(), index: 0, now: 1)
         #expect(acceptance.machineKey == machine.publicKey)
+        // As the server does once the machine has logged in.
+        replay.record(acceptance.timestamp, for: acceptance.machineKey, now: 1)
         let head = HTTPResponse(status: 101, headers: ["Connection": "Upgrade", "Upgrade": "tern-control/1"]).serialized()
         return (head + acceptance.response, acceptance.session)
     }
@@ -89,6 +91,28 @@ import WireGuard
         #expect(try client.receive(answer, now: 1) == [.established])
     }
 
+    /// Interim responses are skipped, but not without end: a stream of
+    /// `100 Continue` (anyone on the path can send it before the channel
+    /// is authenticated) ends the attempt instead of holding the node.
+    @Test func anEndlessStreamOfInterimResponsesEndsTheAttempt() throws {
+        var client = connection(pinned: server.publicKey)
+        let bytes = written(try client.start(now: 0))
+        var replay = ControlReplayGuard()
+        let (answer, _) = try serve(bytes, guard: &replay)
+        let interim = HTTPResponse(status: 100).serialized()
+        // A real server's one or two interim answers are fine.
+        #expect(try client.receive(interim + interim + answer, now: 1) == [.established])
+
+        var flooded = connection(pinned: server.publicKey)
+        _ = try flooded.start(now: 0)
+        _ = try flooded.receive(Array(repeating: interim, count: 8).flatMap { $0 }, now: 1)
+        #expect(flooded.phase == .upgrading)
+        let error = #expect(throws: ControlClientError.self) {
+            _ = try flooded.receive(Array(repeating: interim, count: 1000).flatMap { $0 }, now: 1)
+        }
+        #expect(error?.description.contains("more than 8 interim (1xx) HTTP responses") == true)
+    }
+
     @Test func aReplayedInitiationIsRefusedByTheServer() throws {
         var client = connection(pinned: server.publicKey)
         let bytes = written(try client.start(now: 0))
@@ -107,10 +131,10 @@ import WireGuard
         let (_, rest) = try request(in: bytes)
         var frames = ControlFrameDecoder()
         frames.append(rest)
-        var replay = ControlReplayGuard()
+        let replay = ControlReplayGuard()
         #expect(throws: ControlChannelError.self) {
             _ = try ControlResponder(identity: impostor).accept(
-                initiation: try #require(try frames.next()), replayGuard: &replay, ephemeral: PrivateKey.generate(), index: 0, now: 1)
+                initiation: try #require(try frames.next()), replayGuard: replay, ephemeral: PrivateKey.generate(), index: 0, now: 1)
         }
         #expect(client.closedByServer().description.contains("was the server reinstalled?"))
     }

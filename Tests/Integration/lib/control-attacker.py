@@ -17,7 +17,15 @@ prints one line saying what the server did. Loopback only.
   hold PORT N SECONDS     keeps N idle connections open from many addresses
                           for SECONDS, reopening each one the server closes;
                           prints how many times it had to reopen
+  handshakes PORT N       N connections, one after another from one address,
+                          each sending a bogus initiation with a valid mac1
+                          (so the server would do Diffie-Hellman work for it);
+                          prints how long they took
 """
+import base64
+import hashlib
+import json
+import os
 import resource
 import selectors
 import socket
@@ -155,6 +163,39 @@ def hold(port, count, seconds):
     print("reopened %d" % reopened)
 
 
+def server_key(port):
+    s = connect(port, "127.8.0.2")
+    s.sendall(b"GET /control/v1/key HTTP/1.1\r\nHost: tern\r\nConnection: close\r\n\r\n")
+    answer = b""
+    while True:
+        data = s.recv(4096)
+        if not data:
+            break
+        answer += data
+    return base64.b64decode(json.loads(answer.split(b"\r\n\r\n", 1)[1])["publicKey"])
+
+
+def bogus_initiation(key):
+    """A WireGuard initiation of random fields whose mac1 is right for key."""
+    body = (1).to_bytes(4, "little") + os.urandom(4 + 32 + 48 + 28)
+    mac_key = hashlib.blake2s(b"mac1----" + key).digest()
+    return body + hashlib.blake2s(body, key=mac_key, digest_size=16).digest() + bytes(16)
+
+
+def handshakes(port, count):
+    key = server_key(port)
+    started = time.monotonic()
+    for _ in range(count):
+        s = connect(port, "127.8.0.1")
+        try:
+            s.sendall(UPGRADE + b"\x00\x00\x00\x94" + bogus_initiation(key))
+        except OSError:
+            pass
+        closed_by_server(s, 5)
+        s.close()
+    print("%d handshakes in %.2f s" % (count, time.monotonic() - started))
+
+
 def main():
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -169,6 +210,8 @@ def main():
         per_source(port, int(sys.argv[3]))
     elif scenario == "hold":
         hold(port, int(sys.argv[3]), float(sys.argv[4]))
+    elif scenario == "handshakes":
+        handshakes(port, int(sys.argv[3]))
     else:
         sys.exit(__doc__)
 
