@@ -41,8 +41,8 @@ test: deps
 ## ternd configuring the host's interface, routes and nftables, tern-control under attack
 ## by clients that flood, hold and oversize, and the mesh:
 ## tern-control with ternd nodes driven by tern, subnet routers (approval, SNAT,
-## accept-routes, failover, ACLs on the LAN), and nodes whose server is replaced by
-## one that floods them with interim HTTP answers
+## accept-routes, failover, ACLs on the LAN), nodes whose server is replaced by one
+## that floods them with interim HTTP answers, and nodes whose DNS server goes silent
 integration: deps
 	cross/build.sh amd64
 	timeout 300 Tests/Integration/wg-interop.sh build/amd64/ternd
@@ -54,6 +54,7 @@ integration: deps
 	timeout 400 Tests/Integration/mesh.sh .build/debug
 	timeout 300 Tests/Integration/subnet-router.sh .build/debug
 	timeout 120 Tests/Integration/interim-flood.sh .build/debug
+	timeout 120 Tests/Integration/dns-stall.sh .build/debug
 
 ## chaos [CHAOS_ROUNDS=100]: kill -9 of ternd and tern-control at random moments while
 ## nodes log in, routes change and traffic flows; nothing acknowledged may be lost and

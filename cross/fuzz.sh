@@ -21,8 +21,9 @@ objects="build/fuzz/obj"
 mkdir -p "$out/corpus" "$objects"
 flags=(-swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g -I Sources/CTern -I "$objects")
 
-# The libraries are shared by every target: build them once per source change.
-stamp=$(for module in $libraries; do find "Sources/$module" -name '*.swift' | sort | xargs cat; done | sha256sum | cut -c1-64)
+# The libraries are shared by every target: build them once per source (or C header) change.
+stamp=$({ for module in $libraries; do find "Sources/$module" -name '*.swift' | sort | xargs cat; done; cat Sources/CTern/*.h; } \
+    | sha256sum | cut -c1-64)
 if [ "$(cat "$objects/stamp" 2>/dev/null)" != "$stamp" ]; then
     for module in $libraries; do
         swiftc "${flags[@]}" -module-name "$module" -emit-module -emit-module-path "$objects/$module.swiftmodule" \

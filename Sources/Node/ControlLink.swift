@@ -24,6 +24,8 @@ final class ControlLink {
     static let maximumBackoff: UInt64 = 30_000_000_000
     /// How long a connect plus handshake may take.
     static let connectTimeout: UInt64 = 10_000_000_000
+    /// How often a name lookup under way is asked for its answer.
+    static let lookupPollInterval: UInt64 = 20_000_000
     /// How long without any message from the server before giving up.
     static let silenceLimit: UInt64 = 50_000_000_000
 
@@ -33,6 +35,8 @@ final class ControlLink {
     private let loop: EventLoop
     private let token: UInt64
     private var tcp: TCPConnection?
+    /// The server's name being looked up, before a connection exists.
+    private var lookup: NameLookup?
     private var connection: ControlConnection?
     private var backoff = ControlLink.minimumBackoff
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
@@ -55,13 +59,28 @@ final class ControlLink {
     /// True once the secure channel is up.
     var isEstablished: Bool { connection?.phase == .established }
 
-    /// Starts connecting to `url` unless active or backing off.
+    /// Starts connecting to `url` unless active or backing off. A name is
+    /// looked up first without waiting: call again on later turns (`tick`
+    /// asks for them) until the answer is in.
     func connect(to url: ControlURL, machine: StaticIdentity, serverKey: PublicKey?, now: UInt64) -> String? {
         guard tcp == nil else { return nil }
         if let retryAt, now < retryAt { return nil }
-        guard let address = url.address ?? resolve(url.host) else {
-            scheduleRetry(now)
-            return "cannot resolve " + url.host
+        let address: IPAddress
+        if let literal = url.address {
+            address = literal
+        } else {
+            if lookup?.host != url.host { lookup = NameLookup(host: url.host) }
+            switch lookup!.poll() {
+            case .pending:
+                return nil
+            case .failed(let reason):
+                lookup = nil
+                scheduleRetry(now)
+                return "cannot resolve " + url.host + ": " + reason
+            case .resolved(let addresses):
+                lookup = nil
+                address = addresses[0]
+            }
         }
         let wall = Clock.wallClock()
         let stamp = TAI64N(unixSeconds: wall.seconds, nanoseconds: UInt32(wall.nanoseconds))
@@ -139,6 +158,8 @@ final class ControlLink {
 
     /// Timeouts and pings; returns the next time it needs a call.
     func tick(now: UInt64, events: inout [Event]) -> UInt64? {
+        // A lookup under way is asked again soon (glibc signals nothing).
+        if tcp == nil, lookup != nil { return now + ControlLink.lookupPollInterval }
         guard tcp != nil else { return retryAt }
         if !isEstablished && now >= connectDeadline {
             fail("timed out connecting to the coordination server", now: now, events: &events)
@@ -200,32 +221,5 @@ final class ControlLink {
             case .message(let message): events.append(.message(message))
             }
         }
-    }
-
-    /// Resolves `host` to its first address (blocking: only names not
-    /// written as addresses pay for it, once per attempt).
-    private func resolve(_ host: String) -> IPAddress? {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>? = nil
-        guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else { return nil }
-        defer { freeaddrinfo(result) }
-        var node: UnsafeMutablePointer<addrinfo>? = first
-        while let entry = node {
-            if let address = entry.pointee.ai_addr {
-                if entry.pointee.ai_family == AF_INET {
-                    return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
-                        withUnsafeBytes(of: v4.pointee.sin_addr) { IPAddress(networkOrderBytes: $0) }
-                    }
-                }
-                if entry.pointee.ai_family == AF_INET6 {
-                    return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
-                        withUnsafeBytes(of: v6.pointee.sin6_addr) { IPAddress(networkOrderBytes: $0) }
-                    }
-                }
-            }
-            node = entry.pointee.ai_next
-        }
-        return nil
     }
 }
