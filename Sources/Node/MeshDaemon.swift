@@ -49,6 +49,9 @@ public final class MeshDaemon {
     var controlError: String?
     /// Why the last map was refused (`MapCheck`), while it is.
     var mapProblem: String?
+    /// The server key this run took on first contact (not given with
+    /// `--control-key`): `tern up` and `tern status` say so while it is pinned.
+    var keyTakenOnFirstContact: PublicKey?
     /// A refusal from the server that needs a person (revoked key, expired node key).
     var loginFailure: ControlFailure?
     /// A `tern up` waiting for its login's outcome.
@@ -187,8 +190,10 @@ public final class MeshDaemon {
         for event in events {
             switch event {
             case .pinServerKey(let key):
-                MeshDaemon.log("pinned the coordination server's key " + key.base64)
+                MeshDaemon.log("pinned the coordination server's key " + key.base64 + ", taken on first contact over an "
+                               + "unauthenticated connection: check it against `tern-control status` on the server")
                 state.serverKey = key
+                keyTakenOnFirstContact = key
                 markDirty()
             case .established:
                 reportedEndpoints = localEndpoints()

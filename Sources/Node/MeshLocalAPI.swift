@@ -73,6 +73,7 @@ extension MeshDaemon {
                 return .error(status: 400, message: "--control-key: not a base64 public key", code: "bad-request")
             }
             state.serverKey = key
+            keyTakenOnFirstContact = nil
         }
         if let hostname = body["hostname"]?.string {
             guard !hostname.isEmpty, hostname.utf8.count <= 63 else {
@@ -187,6 +188,11 @@ extension MeshDaemon {
         if !state.loggedIn { stateName = "NeedsLogin" } else if !state.wantRunning { stateName = "Stopped" }
         else if state.map == nil { stateName = "Starting" } else { stateName = "Running" }
         var health: [JSONValue] = []
+        if let key = keyTakenOnFirstContact, key == state.serverKey {
+            health.append(.string("the coordination server's key " + key.base64 + " was taken on first contact, over an "
+                                  + "unauthenticated connection: check it against `tern-control status` on the server "
+                                  + "(tern up --control-key KEY pins it from the start)"))
+        }
         if let failure = loginFailure { health.append(.string(failure.message)) }
         else if let controlError, state.wantRunning { health.append(.string("coordination server: " + controlError)) }
         for route in skippedRoutes where state.acceptRoutes || route.reason != RouteAcceptance.notAccepted {

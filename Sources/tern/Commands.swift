@@ -27,6 +27,7 @@ struct Commands {
             return malformed("/v1/up")
         }
         Console.line(StatusFormatter.loginSummary(status))
+        for warning in status.health { Console.line("health: " + warning) }
         return 0
     }
 

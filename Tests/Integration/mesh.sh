@@ -72,8 +72,13 @@ control users create alice >/dev/null
 KEY=$(control preauthkeys create --user alice --reusable)
 check "a reusable pre-auth key is made" grep -q '^tern-auth-' <<<"$KEY"
 for n in a b c; do start_node $n; done
-tern a up --login-server "http://$SERVER" --auth-key "$KEY" --hostname alpha >/dev/null
-tern b up --login-server "http://$SERVER" --auth-key "$KEY" --hostname beta >/dev/null
+up_a=$(tern a up --login-server "http://$SERVER" --auth-key "$KEY" --hostname alpha)
+SERVER_KEY=$(control status | sed -n 's/^publicKey: //p')
+up_b=$(tern b up --login-server "http://$SERVER" --auth-key "$KEY" --hostname beta --control-key "$SERVER_KEY")
+check "tern up without --control-key says the key was taken on first contact" grep -q "taken on first contact" <<<"$up_a"
+check "and tern status keeps saying it" sh -c "ip netns exec $(netns_name a) $bin/tern --socket $T/a.sock status | grep -q 'health: .*$SERVER_KEY was taken on first contact'"
+no_first_contact_note() { ! grep -q 'first contact' <<<"$up_b"; }
+check "tern up with --control-key has nothing to say about it" no_first_contact_note
 A=$(mesh_ip a); B=$(mesh_ip b)
 start=$(date +%s%N)
 tern c up --login-server "http://$SERVER" --auth-key "$KEY" --hostname gamma >/dev/null
