@@ -191,8 +191,9 @@ public enum TransportHeader: Equatable, Sendable {
     /// inside `payload`: fewer than 8 bytes for UDP and ICMP, or for TCP fewer
     /// than 20 bytes or fewer than its data offset says (a data offset below 5
     /// is malformed and also gives nil). ICMP is recognised only in IPv4
-    /// packets and ICMPv6 only in IPv6 packets.
-    static func parse(
+    /// packets and ICMPv6 only in IPv6 packets. Public for readers that find
+    /// the transport header elsewhere (after IPv6 extension headers).
+    public static func parse(
         protocolNumber: UInt8, isIPv6: Bool, payload: UnsafeRawBufferPointer
     ) -> TransportHeader? {
         switch protocolNumber {

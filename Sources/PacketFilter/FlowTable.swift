@@ -23,6 +23,18 @@ struct FlowKey: Equatable {
         protocolAndFamily = UInt16(protocolNumber) | (source.isIPv4 ? 0 : 0x100)
     }
 
+    /// The key of the inbound packet `fields`.
+    init(inbound fields: PacketFields) {
+        self.init(protocolNumber: fields.protocolNumber, source: fields.source, sourcePort: fields.sourcePort,
+                  destination: fields.destination, destinationPort: fields.destinationPort)
+    }
+
+    /// True if both keys have the same remote address (and family).
+    func sharesRemote(with other: FlowKey) -> Bool {
+        remoteHigh == other.remoteHigh && remoteLow == other.remoteLow
+            && protocolAndFamily & 0x100 == other.protocolAndFamily & 0x100
+    }
+
     private static func words(_ address: IPAddress) -> (UInt64, UInt64) {
         switch address {
         case .v4(let address): return (0, UInt64(address.value))
@@ -121,12 +133,16 @@ struct FlowTable {
 
     /// Records `key` as live from `now`, refreshing it if present; otherwise
     /// it takes a free or expired slot of its bucket, or evicts the least
-    /// recently refreshed one.
+    /// recently refreshed flow with the same remote address, or failing
+    /// that the least recently refreshed one. So a remote host that makes
+    /// this node answer a spray of ports pushes out mostly its own flows: it
+    /// holds at most one slot of a bucket that was full of others'.
     mutating func insert(_ key: FlowKey, now: UInt64) {
         let first = firstSlot(of: key)
         let expiresAt = expiry(now)
         let counts = slots.withUnsafeMutableBufferPointer { slots -> (inserted: UInt64, evicted: UInt64) in
             var victim = first
+            var sameRemote: Int? = nil
             for index in first..<first + FlowTable.ways {
                 if slots[index].key == key && now < slots[index].expiresAt {
                     slots[index].expiresAt = expiresAt
@@ -134,7 +150,12 @@ struct FlowTable {
                 }
                 // Dead slots have the smallest expiries of all: they are taken first.
                 if slots[index].expiresAt < slots[victim].expiresAt { victim = index }
+                if now < slots[index].expiresAt && slots[index].key.sharesRemote(with: key)
+                    && (sameRemote.map { slots[index].expiresAt < slots[$0].expiresAt } ?? true) {
+                    sameRemote = index
+                }
             }
+            if now < slots[victim].expiresAt, let sameRemote { victim = sameRemote }
             let wasLive = now < slots[victim].expiresAt
             slots[victim] = Slot(key: key, expiresAt: expiresAt)
             return (1, wasLive ? 1 : 0)

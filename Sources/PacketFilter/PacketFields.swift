@@ -34,27 +34,41 @@ struct PacketFields {
     static let tcpSYN: UInt8 = 0x02
     static let tcpACK: UInt8 = 0x10
 
+    /// IPv6 extension headers followed to the transport header, at most.
+    static let maximumExtensionHeaders = 8
+    static let hopByHop: UInt8 = 0
+    static let routing: UInt8 = 43
+    static let destinationOptions: UInt8 = 60
+
     /// The fields of `buffer`, or why it cannot be filtered (`.empty`,
-    /// `.malformed`). IPv6 extension headers are not followed: a hop-by-hop,
-    /// routing or destination-options header shows as an "other" protocol
-    /// of that number, a fragment header as a fragment.
+    /// `.malformed`). IPv6 hop-by-hop, routing and destination-options
+    /// headers are walked (at most `maximumExtensionHeaders`) and the packet
+    /// judged by what follows them; a fragment header anywhere makes it a
+    /// fragment.
     static func parse(_ buffer: UnsafeRawBufferPointer) -> Result<PacketFields, ParseFailure> {
         if buffer.isEmpty { return .failure(ParseFailure(reason: .empty)) }
         let packet: IPPacket
         do { packet = try IPPacket(buffer) } catch { return .failure(ParseFailure(reason: .malformed)) }
-        let number = packet.protocolNumber
+        var number = packet.protocolNumber
+        var payload = packet.payload
+        if packet.version == 6 {
+            guard let transport = walkExtensionHeaders(first: number, payload) else {
+                return .failure(ParseFailure(reason: .malformed))
+            }
+            (number, payload) = transport
+        }
         var fields = PacketFields(
             kind: .other, protocolNumber: number, source: packet.source, destination: packet.destination)
         if packet.isFragment || (packet.version == 6 && number == IPProtocolNumber.ipv6Fragment) {
             fields.kind = .fragment
             return .success(fields)
         }
-        switch packet.transport {
+        switch TransportHeader.parse(protocolNumber: number, isIPv6: packet.version == 6, payload: payload) {
         case .tcp(let sourcePort, let destinationPort):
             fields.kind = .tcp
             fields.sourcePort = sourcePort
             fields.destinationPort = destinationPort
-            fields.tcpFlags = packet.payload[13]
+            fields.tcpFlags = payload[13]
         case .udp(let sourcePort, let destinationPort):
             fields.kind = .datagram
             fields.sourcePort = sourcePort
@@ -70,7 +84,6 @@ struct PacketFields {
             case IPProtocolNumber.icmp where packet.version == 4, IPProtocolNumber.icmpv6 where packet.version == 6:
                 return .failure(ParseFailure(reason: .malformed))
             case sctp:
-                let payload = packet.payload
                 guard payload.count >= sctpHeaderLength else { return .failure(ParseFailure(reason: .malformed)) }
                 fields.kind = .datagram
                 fields.sourcePort = UInt16(payload[0]) << 8 | UInt16(payload[1])
@@ -80,6 +93,27 @@ struct PacketFields {
             }
         }
         return .success(fields)
+    }
+
+    /// The protocol after the IPv6 extension headers that start with
+    /// `first` in `payload`, and its bytes; a fragment header ends the walk
+    /// (the caller sees protocol 44). Nil when a header runs past the
+    /// payload or the chain is longer than `maximumExtensionHeaders`.
+    private static func walkExtensionHeaders(first: UInt8, _ payload: UnsafeRawBufferPointer)
+        -> (UInt8, UnsafeRawBufferPointer)? {
+        var number = first
+        var offset = 0
+        var walked = 0
+        while number == hopByHop || number == routing || number == destinationOptions {
+            guard walked < maximumExtensionHeaders, offset + 2 <= payload.count else { return nil }
+            // Next header, then the length in 8-byte units after the first 8.
+            let length = (Int(payload[offset + 1]) + 1) * 8
+            guard offset + length <= payload.count else { return nil }
+            number = payload[offset]
+            offset += length
+            walked += 1
+        }
+        return (number, UnsafeRawBufferPointer(rebasing: payload[offset...]))
     }
 
     /// A TCP segment that opens a connection: SYN without ACK.

@@ -17,8 +17,8 @@ public enum FilterPolicy: Sendable {
 
 /// The node's stateful packet filter (the client side of Tailscale's ACLs):
 /// it decides about every decrypted inbound packet before it is written to
-/// the TUN device, and watches every outbound packet to remember the UDP and
-/// SCTP flows this node opened, so that their replies get in.
+/// the TUN device, and watches every outbound packet to remember the TCP,
+/// UDP and SCTP flows this node takes part in, so that their replies get in.
 ///
 /// Inbound, in order:
 ///
@@ -30,17 +30,26 @@ public enum FilterPolicy: Sendable {
 /// 4. Fragments are dropped (`.fragment`): only the first carries ports, and
 ///    judging the rest alone invites overlapping-fragment tricks. Inside a
 ///    WireGuard tunnel with path MTU discovery they are rare.
-/// 5. TCP: a segment without SYN, or with SYN+ACK, passes; a bare SYN needs
-///    a rule for its protocol, source, destination and destination port.
+/// 5. TCP: a bare SYN (a new connection) needs a rule for its protocol,
+///    source, destination and destination port. Any other segment (SYN+ACK,
+///    ACK, FIN, RST) passes when its connection is in the TCP flow table
+///    (this node sent a segment of it: it opened or answered it), or when a
+///    rule would let the connection's SYN in; else it is dropped, so a scan
+///    with ACK or SYN+ACK segments finds nothing.
 ///    UDP and SCTP: a rule, or a live flow in the flow table whose reverse
 ///    this node sent. ICMP/ICMPv6: echo replies and errors pass; echo
 ///    requests (and other types) need a rule allowing ICMP from the source
 ///    to the destination on any port. Other protocols need a rule naming the
 ///    protocol and covering all ports.
 ///
-/// Outbound packets are always allowed; UDP and SCTP ones enter or refresh
-/// the flow table. Outbound fragments are not recorded: they are rare
-/// inside the tunnel's MTU, and only the first one carries ports.
+/// IPv6 hop-by-hop, routing and destination-options headers are walked (at
+/// most 8) and the packet judged by the transport after them.
+///
+/// Outbound packets are always allowed; TCP, UDP and SCTP ones enter or
+/// refresh the flow tables (TCP's keeps a connection for 3 hours without
+/// packets: longer than Linux's 2-hour keepalive). Outbound fragments are
+/// not recorded: they are rare inside the tunnel's MTU, and only the first
+/// one carries ports.
 ///
 /// Everything is sized when the filter is built: `inbound` and `outbound`
 /// allocate nothing. Keep the filter in one place (a stored property) and
@@ -53,6 +62,8 @@ public struct PacketFilter {
     /// How long an idle UDP/SCTP flow keeps letting replies in: 120 s, like
     /// Linux conntrack's UDP stream timeout.
     public static let defaultFlowTimeout: UInt64 = 120_000_000_000
+    /// How long an idle TCP connection keeps letting its segments in.
+    public static let defaultTCPFlowTimeout: UInt64 = 3 * 3600 * 1_000_000_000
 
     /// True when no policy is in force.
     public private(set) var isAllowAll = true
@@ -61,6 +72,7 @@ public struct PacketFilter {
     /// The node's own addresses and routed subnets.
     private var local = PrefixTable<Bool>()
     private var flows: FlowTable
+    private var tcpFlows: FlowTable
     /// Packets accepted per compiled rule (the matcher's order).
     private var ruleAccepted: [UInt64] = []
 
@@ -68,16 +80,19 @@ public struct PacketFilter {
     public private(set) var counters = FilterCounters()
 
     /// Builds a filter for `policy`, accepting only packets addressed to
-    /// `localPrefixes`. The flow table has `flowCapacity` slots (rounded up
-    /// to a power of two, at least 8) and forgets a flow `flowTimeout`
-    /// nanoseconds after its last packet. `hashSeed` spreads flows over the
-    /// table; pass a random value so remote hosts cannot predict collisions.
+    /// `localPrefixes`. The UDP/SCTP and the TCP flow tables have
+    /// `flowCapacity` slots each (rounded up to a power of two, at least 8)
+    /// and forget a flow `flowTimeout` (TCP: `tcpFlowTimeout`) nanoseconds
+    /// after its last packet. `hashSeed` spreads flows over the tables; pass
+    /// a random value so remote hosts cannot predict collisions.
     public init(
         policy: FilterPolicy, localPrefixes: [IPPrefix],
         flowCapacity: Int = PacketFilter.defaultFlowCapacity,
-        flowTimeout: UInt64 = PacketFilter.defaultFlowTimeout, hashSeed: UInt64 = 0
+        flowTimeout: UInt64 = PacketFilter.defaultFlowTimeout,
+        tcpFlowTimeout: UInt64 = PacketFilter.defaultTCPFlowTimeout, hashSeed: UInt64 = 0
     ) {
         flows = FlowTable(capacity: flowCapacity, timeout: flowTimeout, seed: hashSeed)
+        tcpFlows = FlowTable(capacity: flowCapacity, timeout: tcpFlowTimeout, seed: hashSeed ^ 0x7463_7066_6c6f_7773)
         update(policy: policy, localPrefixes: localPrefixes)
     }
 
@@ -110,16 +125,22 @@ public struct PacketFilter {
         return verdict
     }
 
-    /// Notes an outbound packet read from the TUN device: UDP and SCTP
-    /// flows are recorded so their replies pass `inbound`. Outbound packets
-    /// are never dropped. Allocates nothing.
+    /// Notes an outbound packet read from the TUN device: TCP, UDP and
+    /// SCTP flows are recorded so their replies pass `inbound`. Outbound
+    /// packets are never dropped. Allocates nothing.
     public mutating func outbound(_ packet: UnsafeRawBufferPointer, now: UInt64) {
         counters.outboundPackets &+= 1
-        guard case .success(let fields) = PacketFields.parse(packet), fields.kind == .datagram else { return }
+        guard case .success(let fields) = PacketFields.parse(packet),
+              fields.kind == .datagram || fields.kind == .tcp else { return }
         // Stored the way the reply will look: their address and port as the source.
-        flows.insert(FlowKey(protocolNumber: fields.protocolNumber,
-                             source: fields.destination, sourcePort: fields.destinationPort,
-                             destination: fields.source, destinationPort: fields.sourcePort), now: now)
+        let reply = FlowKey(protocolNumber: fields.protocolNumber,
+                            source: fields.destination, sourcePort: fields.destinationPort,
+                            destination: fields.source, destinationPort: fields.sourcePort)
+        if fields.kind == .tcp {
+            tcpFlows.insert(reply, now: now)
+        } else {
+            flows.insert(reply, now: now)
+        }
     }
 
     private mutating func decide(_ packet: UnsafeRawBufferPointer, now: UInt64) -> FilterVerdict {
@@ -136,7 +157,9 @@ public struct PacketFilter {
         case .fragment:
             return FilterVerdict(.fragment)
         case .tcp:
-            if !fields.isTCPSYN { return FilterVerdict(.tcpEstablished) }
+            if !fields.isTCPSYN && tcpFlows.lookup(FlowKey(inbound: fields), now: now) {
+                return FilterVerdict(.tcpEstablished)
+            }
             ports = .port(fields.destinationPort)
         case .datagram:
             ports = .port(fields.destinationPort)
@@ -151,11 +174,8 @@ public struct PacketFilter {
             ruleAccepted[rule] &+= 1
             return FilterVerdict(.rule, policyRule: matcher.policyRules[rule])
         }
-        if fields.kind == .datagram {
-            let key = FlowKey(protocolNumber: fields.protocolNumber, source: fields.source,
-                              sourcePort: fields.sourcePort, destination: fields.destination,
-                              destinationPort: fields.destinationPort)
-            if flows.lookup(key, now: now) { return FilterVerdict(.flowReply) }
+        if fields.kind == .datagram && flows.lookup(FlowKey(inbound: fields), now: now) {
+            return FilterVerdict(.flowReply)
         }
         return FilterVerdict(.noRule)
     }
@@ -189,15 +209,15 @@ public struct PacketFilter {
         return result
     }
 
-    /// The flow table's size in slots.
-    public var flowCapacity: Int { flows.capacity }
+    /// The flow tables' size in slots (UDP/SCTP and TCP together).
+    public var flowCapacity: Int { flows.capacity + tcpFlows.capacity }
 
-    /// Flows live at `now` (scans the table; for status).
-    public func liveFlows(now: UInt64) -> Int { flows.liveCount(now: now) }
+    /// Flows live at `now` (scans the tables; for status).
+    public func liveFlows(now: UInt64) -> Int { flows.liveCount(now: now) + tcpFlows.liveCount(now: now) }
 
     /// Flows recorded since the filter was built (new ones, not refreshes).
-    public var flowsRecorded: UInt64 { flows.inserted }
+    public var flowsRecorded: UInt64 { flows.inserted &+ tcpFlows.inserted }
 
-    /// Live flows pushed out of a full bucket of the flow table to make room.
-    public var flowsEvicted: UInt64 { flows.evicted }
+    /// Live flows pushed out of a full bucket of a flow table to make room.
+    public var flowsEvicted: UInt64 { flows.evicted &+ tcpFlows.evicted }
 }

@@ -341,6 +341,31 @@ check "ACL: bob's node has no route to the LAN" no_route bobpc
 check "ACL: the laptop still sees the routers" test "$(peers laptop | tr ' ' '\n' | grep -c '^pi2\?$')" = 2
 check "ACL: the laptop fetches the page (port 8000 allowed)" netns_wait_for 2 fetch laptop aclweb
 check "ACL: another LAN port is filtered (times out, not refused)" test "$(tcp_outcome laptop 8001)" = timeout
+# An ACK and SYN+ACK scan of that port (raw segments that open nothing):
+# the routers drop every one, since no connection exists and no rule allows it.
+no_rule_drops() {
+    local total=0 n
+    for router in pi pi2; do
+        n=$(status_json $router | py 'import json,sys; print(json.load(sys.stdin)["filter"]["drops"].get("no-rule", 0))')
+        total=$((total + n))
+    done
+    echo "$total"
+}
+scan() {   # 40 segments, half ACK, half SYN+ACK, from the laptop to $HOST:8001
+    netns_exec laptop python3 -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+for i in range(40):
+    flags = 0x10 if i % 2 else 0x12
+    s.sendto(struct.pack("!HHIIBBHHH", 40000 + i, 8001, 1, 1, 0x50, flags, 65535, 0, 0), (sys.argv[1], 0))
+' "$HOST"
+}
+before=$(no_rule_drops)
+scan
+sleep 0.5
+scanned=$(( $(no_rule_drops) - before ))
+check "ACL: an ACK and SYN+ACK scan of a filtered LAN port is dropped at the router (40 sent, $scanned dropped)" \
+    test "$scanned" -ge 40
 check "ACL: the router itself is not reachable from the laptop" sh -c "! ip netns exec $(netns_name laptop) ping -c1 -W1 $(tern pi ip -4)"
 start=$(now_ms)
 control policy set "$T/discard.hujson" >/dev/null

@@ -172,6 +172,9 @@ struct Workload {
             spec.fragmentOffset = generator.chance(50) ? 0 : UInt16.random(in: 1...300, using: &generator)
         }
         if generator.chance(3) { spec.truncatedTransport = true }
+        if !source.isIPv4 && generator.chance(10) {
+            spec.extensionHeaders = (0..<Int.random(in: 1...9, using: &generator)).map { _ in pick([0, 43, 60]) }
+        }
         return spec
     }
 

@@ -18,7 +18,8 @@ import TestSupport
         #expect(FlowTable(capacity: 9, timeout: 1, seed: 0).capacity == 16)
         #expect(FlowTable(capacity: 4096, timeout: 1, seed: 0).capacity == 4096)
         #expect(FlowTable(capacity: 5000, timeout: 1, seed: 0).capacity == 8192)
-        #expect(PacketFilter(policy: .allowAll, localPrefixes: []).flowCapacity == PacketFilter.defaultFlowCapacity)
+        // Two tables: UDP/SCTP and TCP.
+        #expect(PacketFilter(policy: .allowAll, localPrefixes: []).flowCapacity == 2 * PacketFilter.defaultFlowCapacity)
     }
 
     @Test func aFullBucketEvictsTheFlowRefreshedLongestAgo() {
@@ -43,6 +44,21 @@ import TestSupport
         table.insert(Self.key(100), now: 11 * second)
         #expect(table.inserted == 9)
         #expect(table.liveCount(now: 11 * second) == 8)
+    }
+
+    /// A remote host that makes this node answer a spray of ports evicts
+    /// its own flows, not other hosts': in a full bucket it keeps one slot.
+    @Test func aSprayingHostEvictsItsOwnFlowsFirst() {
+        var table = FlowTable(capacity: 8, timeout: 100 * second, seed: 1)
+        let others = (1...8).map { address("10.0.1.\($0)") }
+        for (index, remote) in others.enumerated() { table.insert(Self.key(53, remote: remote), now: UInt64(index)) }
+        let sprayer = address("10.9.9.9")
+        for port in 0..<1000 { table.insert(Self.key(UInt16(port), remote: sprayer), now: 10 + UInt64(port)) }
+        let survivors = others.filter { table.lookup(Self.key(53, remote: $0), now: 2000) }
+        #expect(survivors.count == 7)
+        let sprayerKept = table.lookup(Self.key(999, remote: sprayer), now: 2000)
+        #expect(sprayerKept)
+        #expect(table.liveCount(now: 2000) == 8)
     }
 
     @Test func expiredSlotsAreReusedWithoutEviction() {

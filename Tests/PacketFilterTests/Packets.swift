@@ -18,6 +18,10 @@ struct PacketSpec: CustomStringConvertible {
     var fragmentOffset: UInt16 = 0
     /// The transport header is cut to a few bytes (the IP header stays valid).
     var truncatedTransport = false
+    /// IPv6 only: extension headers (hop-by-hop 0, routing 43, destination
+    /// options 60), in order, between the IPv6 header and the transport (8
+    /// bytes each; a fragment header, if any, comes after them).
+    var extensionHeaders: [UInt8] = []
 
     static let syn: UInt8 = 0x02
     static let ack: UInt8 = 0x10
@@ -33,6 +37,7 @@ struct PacketSpec: CustomStringConvertible {
         if protocolNumber == 1 || protocolNumber == 58 { text += " type " + String(icmpType) }
         if fragment { text += " fragment@" + String(fragmentOffset) }
         if truncatedTransport { text += " truncated" }
+        if !extensionHeaders.isEmpty { text += " after " + extensionHeaders.map { String($0) }.joined(separator: ",") }
         return text
     }
 
@@ -72,6 +77,11 @@ struct PacketSpec: CustomStringConvertible {
                 let offsetField = fragmentOffset << 3 | (fragmentOffset == 0 ? 1 : 0)
                 transport = [protocolNumber, 0] + be16(offsetField) + [0, 0, 0, 9] + transport
                 nextHeader = 44
+            }
+            for header in extensionHeaders.reversed() {
+                // Next header, length 0 (8 bytes in all), six bytes of options or padding.
+                transport = [nextHeader, 0, 1, 4, 0, 0, 0, 0] + transport
+                nextHeader = header
             }
             return [0x60, 0, 0, 0] + be16(UInt16(transport.count)) + [nextHeader, 64]
                 + be64(source.high) + be64(source.low) + be64(destination.high) + be64(destination.low) + transport

@@ -9,17 +9,25 @@ struct ReferenceFilter {
     var rules: [FilterRule]?
     var local: [IPPrefix]
     let timeout: UInt64
+    let tcpTimeout: UInt64
     /// (reply key, time of the last packet) for every flow ever sent.
     private var flows: [(key: String, lastSeen: UInt64)] = []
+    private var tcpFlows: [(key: String, lastSeen: UInt64)] = []
 
-    init(rules: [FilterRule]?, local: [IPPrefix], timeout: UInt64 = PacketFilter.defaultFlowTimeout) {
+    init(rules: [FilterRule]?, local: [IPPrefix], timeout: UInt64 = PacketFilter.defaultFlowTimeout,
+         tcpTimeout: UInt64 = PacketFilter.defaultTCPFlowTimeout) {
         self.rules = rules
         self.local = local
         self.timeout = timeout
+        self.tcpTimeout = tcpTimeout
     }
 
     /// What should happen to `spec`.
     mutating func inbound(_ spec: PacketSpec, now: UInt64) -> FilterVerdict {
+        if spec.extensionHeaders.count > PacketFields.maximumExtensionHeaders { return FilterVerdict(.malformed) }
+        // An IPv6 "transport" of hop-by-hop, routing or destination options
+        // is an extension header: PacketSpec's bytes for it are no valid one.
+        if spec.isIPv6 && [0, 43, 60].contains(spec.protocolNumber) && !spec.fragment { return FilterVerdict(.malformed) }
         if spec.truncatedTransport && hasTransportHeader(spec) && !spec.fragment { return FilterVerdict(.malformed) }
         guard local.contains(where: { $0.contains(spec.destination) }) else { return FilterVerdict(.notLocal) }
         guard let rules else { return FilterVerdict(.allowAll) }
@@ -29,7 +37,9 @@ struct ReferenceFilter {
         let number = spec.protocolNumber
         let portKind: Int  // 0: destination port, 1: any port, 2: all ports
         if number == 6 {
-            if spec.tcpFlags & PacketSpec.syn == 0 || spec.tcpFlags & PacketSpec.ack != 0 {
+            // A segment of a connection this node opened (or answered); else a rule must allow it.
+            if spec.tcpFlags & PacketSpec.syn == 0 || spec.tcpFlags & PacketSpec.ack != 0,
+               Self.refresh(&tcpFlows, Self.key(spec), now: now, timeout: tcpTimeout) {
                 return FilterVerdict(.tcpEstablished)
             }
             portKind = 0
@@ -55,29 +65,35 @@ struct ReferenceFilter {
             }
             if fits { return FilterVerdict(.rule, policyRule: rule.policyRule) }
         }
-        if number == 17 || number == 132 {
-            let key = Self.key(spec)
-            if let index = flows.lastIndex(where: { $0.key == key }), now < flows[index].lastSeen + timeout {
-                flows[index].lastSeen = now
-                return FilterVerdict(.flowReply)
-            }
+        if number == 17 || number == 132, Self.refresh(&flows, Self.key(spec), now: now, timeout: timeout) {
+            return FilterVerdict(.flowReply)
         }
         return FilterVerdict(.noRule)
     }
 
     mutating func outbound(_ spec: PacketSpec, now: UInt64) {
-        guard spec.protocolNumber == 17 || spec.protocolNumber == 132,
-              !spec.truncatedTransport, !spec.fragment else { return }
+        guard [6, 17, 132].contains(spec.protocolNumber), !spec.truncatedTransport, !spec.fragment,
+              spec.extensionHeaders.count <= PacketFields.maximumExtensionHeaders else { return }
         let key = Self.key(spec.reversed)
-        if let index = flows.lastIndex(where: { $0.key == key }), now < flows[index].lastSeen + timeout {
-            flows[index].lastSeen = now
+        if spec.protocolNumber == 6 {
+            if !Self.refresh(&tcpFlows, key, now: now, timeout: tcpTimeout) { tcpFlows.append((key, now)) }
         } else {
-            flows.append((key, now))
+            if !Self.refresh(&flows, key, now: now, timeout: timeout) { flows.append((key, now)) }
         }
     }
 
+    /// True if `key` is live in `list` at `now` (and then it is refreshed).
+    private static func refresh(_ list: inout [(key: String, lastSeen: UInt64)], _ key: String, now: UInt64,
+                                timeout: UInt64) -> Bool {
+        guard let index = list.lastIndex(where: { $0.key == key }), now < list[index].lastSeen + timeout else { return false }
+        list[index].lastSeen = now
+        return true
+    }
+
     /// Flows live at `now`.
-    func liveFlows(now: UInt64) -> Int { flows.filter { now < $0.lastSeen + timeout }.count }
+    func liveFlows(now: UInt64) -> Int {
+        flows.filter { now < $0.lastSeen + timeout }.count + tcpFlows.filter { now < $0.lastSeen + tcpTimeout }.count
+    }
 
     private func hasTransportHeader(_ spec: PacketSpec) -> Bool {
         [6, 17, 132].contains(spec.protocolNumber) || spec.protocolNumber == (spec.isIPv6 ? 58 : 1)
