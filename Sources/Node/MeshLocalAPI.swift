@@ -172,7 +172,7 @@ extension MeshDaemon {
     /// The packet filter: whether a policy applies, its rule count, and packets accepted and dropped (by reason).
     func filterDocument() -> JSONValue {
         var drops = JSONObject()
-        for reason in [FilterReason.empty, .malformed, .fragment, .notLocal, .noRule] {
+        for reason in [FilterReason.empty, .malformed, .fragment, .notLocal, .noRule, .icmpUnrelated] {
             let count = filter.counters.packets(reason)
             if count > 0 { _ = drops.insert(reason.description, .number(JSONNumber(count))) }
         }

@@ -7,11 +7,13 @@ public enum FilterReason: UInt8, Sendable, CustomStringConvertible {
     case allowAll = 0
     /// A rule allows the packet (the verdict names it).
     case rule = 1
-    /// TCP that does not open a connection: no SYN, or SYN+ACK.
+    /// TCP that does not open a connection (no SYN, or SYN+ACK) on a
+    /// connection this node sent on (the TCP flow table).
     case tcpEstablished = 2
     /// UDP or SCTP answering a flow this node opened (the flow table).
     case flowReply = 3
-    /// An ICMP or ICMPv6 echo reply or error message.
+    /// An ICMP or ICMPv6 echo reply, or an error about a packet that left
+    /// from here (its flow is known, or a rule let its connection in).
     case icmpResponse = 4
 
     // Dropped.
@@ -27,9 +29,13 @@ public enum FilterReason: UInt8, Sendable, CustomStringConvertible {
     /// A packet that needs a rule (a TCP SYN, a new UDP/SCTP flow, an echo
     /// request, another protocol) and no rule allows it.
     case noRule = 9
+    /// An ICMP or ICMPv6 error about a packet that did not leave from here,
+    /// or about a flow this node has no part in (a forged error, or one
+    /// meant to tear down someone else's connection).
+    case icmpUnrelated = 10
 
     /// The number of reasons (the size of the counter array).
-    public static let count = 10
+    public static let count = 11
 
     /// True for the reasons a packet is accepted for.
     public var allows: Bool { rawValue <= FilterReason.icmpResponse.rawValue }
@@ -47,6 +53,7 @@ public enum FilterReason: UInt8, Sendable, CustomStringConvertible {
         case .fragment: return "fragment"
         case .notLocal: return "not-local"
         case .noRule: return "no-rule"
+        case .icmpUnrelated: return "icmp-unrelated"
         }
     }
 }

@@ -27,6 +27,8 @@ struct PacketFields {
     var tcpFlags: UInt8 = 0
     /// The ICMP or ICMPv6 type.
     var icmpType: UInt8 = 0
+    /// For an ICMP or ICMPv6 error: the packet it quotes, if enough of it is there.
+    var quoted: QuotedPacket?
 
     static let sctp: UInt8 = 132
     /// SCTP's common header: ports, verification tag, checksum.
@@ -76,6 +78,7 @@ struct PacketFields {
         case .icmpv4(let type, _), .icmpv6(let type, _):
             fields.kind = .icmp
             fields.icmpType = type
+            if fields.isICMPError { fields.quoted = QuotedPacket(icmp: payload, ipv6: packet.version == 6) }
         case nil:
             // `transport` is nil for a short TCP/UDP/ICMP header and for every other protocol.
             switch number {
@@ -119,6 +122,13 @@ struct PacketFields {
     /// A TCP segment that opens a connection: SYN without ACK.
     var isTCPSYN: Bool { tcpFlags & (PacketFields.tcpSYN | PacketFields.tcpACK) == PacketFields.tcpSYN }
 
+    /// An ICMP error (not an echo reply): destination unreachable, time
+    /// exceeded, parameter problem; ICMPv6 also packet too big.
+    var isICMPError: Bool {
+        if protocolNumber == IPProtocolNumber.icmp { return icmpType == 3 || icmpType == 11 || icmpType == 12 }
+        return icmpType >= 1 && icmpType <= 4
+    }
+
     /// An ICMP message that answers something this node sent: an echo reply
     /// or an error. IPv4: echo reply 0, destination unreachable 3, time
     /// exceeded 11, parameter problem 12. ICMPv6: destination unreachable 1,
@@ -129,6 +139,51 @@ struct PacketFields {
             return icmpType == 0 || icmpType == 3 || icmpType == 11 || icmpType == 12
         }
         return (icmpType >= 1 && icmpType <= 4) || icmpType == 129
+    }
+}
+
+/// What an ICMP error says about the packet that caused it: the start of
+/// that packet, quoted after the 8-byte ICMP header (IPv4: its header and
+/// at least 8 bytes more; IPv6: as much as fits).
+struct QuotedPacket {
+    var protocolNumber: UInt8
+    var source: IPAddress
+    var destination: IPAddress
+    /// Its TCP, UDP or SCTP ports, when the quote shows them (not for a
+    /// later fragment, nor behind IPv6 extension headers).
+    var ports: (source: UInt16, destination: UInt16)?
+
+    /// The packet `icmp` (an ICMP or ICMPv6 error, header included) quotes,
+    /// or nil when too little of it is there or it is of another family.
+    init?(icmp: UnsafeRawBufferPointer, ipv6: Bool) {
+        let quote = UnsafeRawBufferPointer(rebasing: icmp[min(8, icmp.count)...])
+        let transportOffset: Int
+        var hasPorts: Bool
+        if ipv6 {
+            guard quote.count >= 40, quote[0] >> 4 == 6 else { return nil }
+            protocolNumber = quote[6]
+            source = IPAddress(networkOrderBytes: UnsafeRawBufferPointer(rebasing: quote[8..<24]))
+            destination = IPAddress(networkOrderBytes: UnsafeRawBufferPointer(rebasing: quote[24..<40]))
+            transportOffset = 40
+            hasPorts = true
+        } else {
+            guard quote.count >= 20, quote[0] >> 4 == 4 else { return nil }
+            let headerLength = Int(quote[0] & 0x0f) * 4
+            guard headerLength >= 20, headerLength <= quote.count else { return nil }
+            protocolNumber = quote[9]
+            source = IPAddress(networkOrderBytes: UnsafeRawBufferPointer(rebasing: quote[12..<16]))
+            destination = IPAddress(networkOrderBytes: UnsafeRawBufferPointer(rebasing: quote[16..<20]))
+            transportOffset = headerLength
+            // Only the first fragment carries the transport header.
+            hasPorts = (UInt16(quote[6]) << 8 | UInt16(quote[7])) & 0x1fff == 0
+        }
+        hasPorts = hasPorts && quote.count >= transportOffset + 4
+            && (protocolNumber == IPProtocolNumber.tcp || protocolNumber == IPProtocolNumber.udp
+                || protocolNumber == PacketFields.sctp)
+        ports = hasPorts
+            ? (UInt16(quote[transportOffset]) << 8 | UInt16(quote[transportOffset + 1]),
+               UInt16(quote[transportOffset + 2]) << 8 | UInt16(quote[transportOffset + 3]))
+            : nil
     }
 }
 

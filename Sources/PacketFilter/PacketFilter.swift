@@ -37,9 +37,11 @@ public enum FilterPolicy: Sendable {
 ///    rule would let the connection's SYN in; else it is dropped, so a scan
 ///    with ACK or SYN+ACK segments finds nothing.
 ///    UDP and SCTP: a rule, or a live flow in the flow table whose reverse
-///    this node sent. ICMP/ICMPv6: echo replies and errors pass; echo
-///    requests (and other types) need a rule allowing ICMP from the source
-///    to the destination on any port. Other protocols need a rule naming the
+///    this node sent. ICMP/ICMPv6: echo replies pass; errors pass when the
+///    packet they quote left from here and belongs to a known flow (or one a
+///    rule let in), else `.icmpUnrelated`; echo requests (and other types)
+///    need a rule allowing ICMP from the source to the destination on any
+///    port. Other protocols need a rule naming the
 ///    protocol and covering all ports.
 ///
 /// IPv6 hop-by-hop, routing and destination-options headers are walked (at
@@ -164,6 +166,7 @@ public struct PacketFilter {
         case .datagram:
             ports = .port(fields.destinationPort)
         case .icmp:
+            if fields.isICMPError { return judgeError(fields, now: now) }
             if fields.isICMPResponse { return FilterVerdict(.icmpResponse) }
             ports = .any
         case .other:
@@ -178,6 +181,26 @@ public struct PacketFilter {
             return FilterVerdict(.flowReply)
         }
         return FilterVerdict(.noRule)
+    }
+
+    /// An ICMP error passes when the packet it quotes left from here (its
+    /// source is local) and, if the quote shows ports, that packet's flow is
+    /// in a flow table or a rule let its connection in (the quoted packet
+    /// was an answer on it).
+    private mutating func judgeError(_ fields: PacketFields, now: UInt64) -> FilterVerdict {
+        guard let quoted = fields.quoted, quoted.source.isIPv4 == fields.source.isIPv4,
+              local.lookup(quoted.source) != nil else { return FilterVerdict(.icmpUnrelated) }
+        guard let ports = quoted.ports else { return FilterVerdict(.icmpResponse) }
+        // The quoted packet's flow, keyed the way its replies look.
+        let key = FlowKey(protocolNumber: quoted.protocolNumber, source: quoted.destination, sourcePort: ports.destination,
+                          destination: quoted.source, destinationPort: ports.source)
+        let known = quoted.protocolNumber == IPProtocolNumber.tcp ? tcpFlows.lookup(key, now: now) : flows.lookup(key, now: now)
+        if known { return FilterVerdict(.icmpResponse) }
+        if matcher.firstMatch(protocolNumber: quoted.protocolNumber, source: quoted.destination,
+                              destination: quoted.source, ports: .port(ports.source)) != nil {
+            return FilterVerdict(.icmpResponse)
+        }
+        return FilterVerdict(.icmpUnrelated)
     }
 
     // MARK: Status

@@ -366,6 +366,29 @@ sleep 0.5
 scanned=$(( $(no_rule_drops) - before ))
 check "ACL: an ACK and SYN+ACK scan of a filtered LAN port is dropped at the router (40 sent, $scanned dropped)" \
     test "$scanned" -ge 40
+# Forged "port unreachable" errors about a connection to a filtered port
+# the LAN host never had (meant to tear one down): the routers drop every one.
+drops_of() {   # REASON: that drop count, summed over both routers
+    local total=0 n
+    for router in pi pi2; do
+        n=$(status_json $router | py "import json,sys; print(json.load(sys.stdin)['filter']['drops'].get('$1', 0))")
+        total=$((total + n))
+    done
+    echo "$total"
+}
+before=$(drops_of icmp-unrelated)
+netns_exec laptop python3 -c '
+import socket, struct, sys
+host, peer = socket.inet_aton(sys.argv[1]), socket.inet_aton(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+for i in range(20):
+    quoted = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0x4000, 64, 6, 0, host, peer) + struct.pack("!HHI", 8001, 50000 + i, 1)
+    s.sendto(struct.pack("!BBHI", 3, 3, 0, 0) + quoted, (sys.argv[1], 0))
+' "$HOST" "$(tern laptop ip -4)"
+sleep 0.5
+forged=$(( $(drops_of icmp-unrelated) - before ))
+check "ACL: forged ICMP errors about a connection that does not exist are dropped at the router (20 sent, $forged dropped)" \
+    test "$forged" -ge 20
 check "ACL: the router itself is not reachable from the laptop" sh -c "! ip netns exec $(netns_name laptop) ping -c1 -W1 $(tern pi ip -4)"
 start=$(now_ms)
 control policy set "$T/discard.hujson" >/dev/null

@@ -42,6 +42,15 @@ import TestSupport
             if !sent.isEmpty && workload.generator.chance(25) {
                 spec = sent[Int.random(in: max(0, sent.count - 50)..<sent.count, using: &workload.generator)].reversed
                 if workload.generator.chance(20) { spec.sourcePort = workload.port() }
+            } else if !sent.isEmpty && workload.generator.chance(10) {
+                // An ICMP error about something sent (now and then altered, or a stranger's).
+                var original = sent[Int.random(in: max(0, sent.count - 50)..<sent.count, using: &workload.generator)]
+                if workload.generator.chance(20) { original.sourcePort = workload.port() }
+                if workload.generator.chance(10) { original.source = workload.host(v6: original.isIPv6) }
+                spec = PacketSpec(source: workload.host(v6: original.isIPv6), destination: original.source,
+                                  protocolNumber: original.isIPv6 ? 58 : 1,
+                                  icmpType: workload.pick(original.isIPv6 ? [1, 2, 3, 4] : [3, 11, 12]))
+                spec.quoted = [original]
             }
             let expected = reference.inbound(spec, now: now)
             let actual = filter.inbound(spec, now: now)

@@ -203,8 +203,15 @@ import Testing
     @Test func icmpRepliesAndErrorsPassAndEchoRequestsNeedARule() {
         let filter = makeFilter()
         let stranger = address("100.64.9.9")
-        for type: UInt8 in [0, 3, 11, 12] {
-            #expect(filter.inbound(Self.icmp(stranger, Self.me, type: type)) == FilterVerdict(.icmpResponse))
+        #expect(filter.inbound(Self.icmp(stranger, Self.me, type: 0)) == FilterVerdict(.icmpResponse))
+        // Errors must quote something that left from here (see below).
+        let query = Self.udp(Self.me, Self.bob, port: 5353)
+        filter.outbound(query)
+        for type: UInt8 in [3, 11, 12] {
+            var error = Self.icmp(stranger, Self.me, type: type)
+            #expect(filter.inbound(error) == FilterVerdict(.icmpUnrelated))
+            error.quoted = [query]
+            #expect(filter.inbound(error) == FilterVerdict(.icmpResponse))
         }
         #expect(filter.inbound(Self.icmp(stranger, Self.me, type: 8)) == FilterVerdict(.noRule))
         // Alice's rule has no protocol list (so ICMP) and port 22 only: any port will do for ICMP.
@@ -221,8 +228,14 @@ import Testing
     @Test func icmpv6FollowsTheSameRules() {
         let filter = makeFilter()
         let stranger = address("fd7a:115c:a1e0::99")
-        for type: UInt8 in [1, 2, 3, 4, 129] {
-            #expect(filter.inbound(Self.icmp(stranger, Self.me6, type: type)) == FilterVerdict(.icmpResponse))
+        #expect(filter.inbound(Self.icmp(stranger, Self.me6, type: 129)) == FilterVerdict(.icmpResponse))
+        let connect = Self.tcp(Self.me6, Self.alice6, port: 443)
+        filter.outbound(connect)
+        for type: UInt8 in [1, 2, 3, 4] {
+            var error = Self.icmp(stranger, Self.me6, type: type)
+            #expect(filter.inbound(error) == FilterVerdict(.icmpUnrelated))
+            error.quoted = [connect]
+            #expect(filter.inbound(error) == FilterVerdict(.icmpResponse))
         }
         #expect(filter.inbound(Self.icmp(stranger, Self.me6, type: 128)) == FilterVerdict(.noRule))
         #expect(filter.inbound(Self.icmp(stranger, Self.me6, type: 135)) == FilterVerdict(.noRule))
@@ -241,6 +254,44 @@ import Testing
         #expect(filter.inbound(odd6) == FilterVerdict(.noRule))
         odd6.icmpType = 8
         #expect(filter.inbound(odd6) == FilterVerdict(.noRule))
+    }
+
+    /// An ICMP error must be about a packet that left from here: a forged
+    /// "unreachable" or "packet too big" for someone else's connection, or
+    /// for a flow this node never had, is dropped.
+    @Test func icmpErrorsMustQuoteAPacketThatLeftFromHere() {
+        let filter = makeFilter()
+        let router = address("100.64.9.9")
+        let connect = Self.tcp(Self.me, Self.bob, port: 80)
+        filter.outbound(connect, now: 0)
+        func error(quoting quote: PacketSpec, type: UInt8 = 3) -> PacketSpec {
+            var spec = Self.icmp(router, Self.me, type: type)
+            spec.quoted = [quote]
+            return spec
+        }
+        #expect(filter.inbound(error(quoting: connect)) == FilterVerdict(.icmpResponse))
+        // Another local port, another remote port, another remote host: no such flow.
+        var other = connect
+        other.sourcePort = 40001
+        #expect(filter.inbound(error(quoting: other)) == FilterVerdict(.icmpUnrelated))
+        other = connect
+        other.destinationPort = 81
+        #expect(filter.inbound(error(quoting: other)) == FilterVerdict(.icmpUnrelated))
+        // A packet that did not leave from here (its source is not this node).
+        var someoneElse = connect
+        someoneElse.source = Self.carol
+        #expect(filter.inbound(error(quoting: someoneElse)) == FilterVerdict(.icmpUnrelated))
+        // An answer on a connection a rule let in: alice may reach port 22.
+        let answer = Self.tcp(Self.alice, Self.me, port: 22, flags: PacketSpec.ack).reversed
+        #expect(filter.inbound(error(quoting: answer, type: 11)) == FilterVerdict(.icmpResponse))
+        // Quotes without ports (an echo request this node sent) need only the local source.
+        #expect(filter.inbound(error(quoting: Self.icmp(Self.me, Self.bob, type: 8))) == FilterVerdict(.icmpResponse))
+        #expect(filter.inbound(error(quoting: Self.icmp(Self.carol, Self.bob, type: 8))) == FilterVerdict(.icmpUnrelated))
+        // Too short a quote, or one of the other family.
+        var short = Self.icmp(router, Self.me, type: 3)
+        short.quoted = []
+        #expect(filter.inbound(short) == FilterVerdict(.icmpUnrelated))
+        #expect(filter.counters.packets(.icmpUnrelated) == 5)
     }
 
     // MARK: Other protocols

@@ -22,6 +22,9 @@ struct PacketSpec: CustomStringConvertible {
     /// options 60), in order, between the IPv6 header and the transport (8
     /// bytes each; a fragment header, if any, comes after them).
     var extensionHeaders: [UInt8] = []
+    /// ICMP errors: the packet quoted after the ICMP header (none or one;
+    /// IPv4 quotes its first 28 bytes, IPv6 all of it).
+    var quoted: [PacketSpec] = []
 
     static let syn: UInt8 = 0x02
     static let ack: UInt8 = 0x10
@@ -38,6 +41,7 @@ struct PacketSpec: CustomStringConvertible {
         if fragment { text += " fragment@" + String(fragmentOffset) }
         if truncatedTransport { text += " truncated" }
         if !extensionHeaders.isEmpty { text += " after " + extensionHeaders.map { String($0) }.joined(separator: ",") }
+        if let quote = quoted.first { text += " quoting [" + quote.description + "]" }
         return text
     }
 
@@ -53,7 +57,12 @@ struct PacketSpec: CustomStringConvertible {
         case 132:
             body = be16(sourcePort) + be16(destinationPort) + [1, 2, 3, 4, 0, 0, 0, 0] + [7, 7, 7, 7]
         case 1 where !isIPv6, 58 where isIPv6:
-            body = [icmpType, 0, 0, 0, 0x12, 0x34, 0, 1, 0x61, 0x62]
+            body = [icmpType, 0, 0, 0, 0x12, 0x34, 0, 1]
+            if let quote = quoted.first {
+                body += isIPv6 ? quote.bytes : Array(quote.bytes.prefix(28))
+            } else {
+                body += [0x61, 0x62]
+            }
         default:
             body = [0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4]
         }

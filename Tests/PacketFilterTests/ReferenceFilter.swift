@@ -46,8 +46,9 @@ struct ReferenceFilter {
         } else if number == 17 || number == 132 {
             portKind = 0
         } else if number == icmp {
-            let replies: [UInt8] = spec.isIPv6 ? [1, 2, 3, 4, 129] : [0, 3, 11, 12]
-            if replies.contains(spec.icmpType) { return FilterVerdict(.icmpResponse) }
+            let errors: [UInt8] = spec.isIPv6 ? [1, 2, 3, 4] : [3, 11, 12]
+            if errors.contains(spec.icmpType) { return judgeError(spec, now: now) }
+            if spec.icmpType == (spec.isIPv6 ? 129 : 0) { return FilterVerdict(.icmpResponse) }
             portKind = 1
         } else {
             portKind = 2
@@ -69,6 +70,30 @@ struct ReferenceFilter {
             return FilterVerdict(.flowReply)
         }
         return FilterVerdict(.noRule)
+    }
+
+    /// An error passes if what it quotes left from here and, when the quote
+    /// shows ports, belongs to a flow sent from here or a connection a rule
+    /// lets in (the quoted packet answered it).
+    private mutating func judgeError(_ spec: PacketSpec, now: UInt64) -> FilterVerdict {
+        guard let quote = spec.quoted.first, !spec.truncatedTransport,
+              local.contains(where: { $0.contains(quote.source) }) else { return FilterVerdict(.icmpUnrelated) }
+        let showsPorts = [6, 17, 132].contains(quote.protocolNumber) && quote.extensionHeaders.isEmpty
+            && !(quote.fragment && (quote.isIPv6 || quote.fragmentOffset != 0))
+        guard showsPorts else { return FilterVerdict(.icmpResponse) }
+        let key = Self.key(quote.reversed)
+        let known = quote.protocolNumber == 6 ? Self.refresh(&tcpFlows, key, now: now, timeout: tcpTimeout)
+                                              : Self.refresh(&flows, key, now: now, timeout: timeout)
+        if known { return FilterVerdict(.icmpResponse) }
+        let letIn = (rules ?? []).contains { rule in
+            let protocols = rule.protocols.isEmpty ? [6, 17, 1, 58] : rule.protocols
+            return protocols.contains(quote.protocolNumber) && rule.sources.contains { $0.contains(quote.destination) }
+                && rule.destinations.contains { target in
+                    target.prefix.contains(quote.source)
+                        && target.ports.first <= quote.sourcePort && quote.sourcePort <= target.ports.last
+                }
+        }
+        return FilterVerdict(letIn ? .icmpResponse : .icmpUnrelated)
     }
 
     mutating func outbound(_ spec: PacketSpec, now: UInt64) {
