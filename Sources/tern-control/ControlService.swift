@@ -36,6 +36,8 @@ final class ControlService {
     /// When the log last said the connection budget is full (0: it is not).
     var fullSince: UInt64 = 0
     var lastFullReport: UInt64 = 0
+    /// True while the listener is not watched after an accept error.
+    var acceptPaused = false
     /// The connection of each logged-in node.
     var sessionOfNode: [UInt64: UInt64] = [:]
     var nextToken = Token.firstConnection
@@ -154,8 +156,12 @@ final class ControlService {
                 accepted = try listener.accept(outputCapacity: ControlService.outputCapacity,
                                                keepalive: TCPKeepalive(idleSeconds: 30, intervalSeconds: 10, probeCount: 3))
             } catch {
-                // EMFILE and the like: the budget keeps this from repeating without end.
-                ControlService.log("accept: " + error.description)
+                // EMFILE and the like: the listener stays readable, so stop
+                // watching it until the next housekeeping (a second) rather
+                // than spin on it.
+                ControlService.log("accept: " + error.description + "; pausing new connections for a second")
+                try? loop.modify(listener.fileDescriptor, token: Token.listener, interest: [])
+                acceptPaused = true
                 return
             }
             guard let tcp = accepted else { return }
@@ -366,6 +372,9 @@ final class ControlService {
     }
 
     private func housekeeping(now: UInt64) {
+        if acceptPaused, (try? loop.modify(listener.fileDescriptor, token: Token.listener, interest: .readable)) != nil {
+            acceptPaused = false
+        }
         let changes = store.registry.expireDue(now: Clock.wallClock().seconds)
         if !changes.isEmpty {
             for id in changes.changedNodes {

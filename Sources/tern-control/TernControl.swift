@@ -93,11 +93,16 @@ enum TernControl {
         let opened: (store: RegistryStore, key: PrivateKey)
         do { opened = try open(options) } catch { return fail(error.description) }
         for warning in opened.store.warnings { ControlService.log("state: " + warning) }
-        ProcessLimits.raiseOpenFiles()
+        let openFiles = ProcessLimits.raiseOpenFiles()
+        let limits = connectionLimits(openFiles: openFiles)
+        if limits.maximumConnections < ConnectionLimits.standard.maximumConnections {
+            ControlService.log("at most " + String(limits.maximumConnections) + " connections: the open-file limit is "
+                               + String(openFiles) + " (LimitNOFILE= raises it)")
+        }
         let service: ControlService
         do {
             service = try ControlService(store: opened.store, stateDirectory: options.stateDirectory, serverKey: opened.key,
-                                         listen: options.listen, adminSocket: options.adminSocket, limits: connectionLimits())
+                                         listen: options.listen, adminSocket: options.adminSocket, limits: limits)
         } catch {
             return fail(error.description)
         }
@@ -107,10 +112,18 @@ enum TernControl {
         return 0
     }
 
-    /// The standard limits; tests that run time faster
+    /// The standard limits, with room for every connection within the
+    /// open-file limit `openFiles` (64 descriptors kept for the state, the
+    /// admin socket and the loop: a full server then refuses connections
+    /// instead of failing to accept them); tests that run time faster
     /// (`TERN_TEST_TIME_SCALE=N`) get a login deadline N times shorter.
-    static func connectionLimits() -> ConnectionLimits {
+    static func connectionLimits(openFiles: UInt64) -> ConnectionLimits {
         var limits = ConnectionLimits.standard
+        if openFiles > 0 {
+            let room = openFiles > 128 ? Int(clamping: openFiles - 64) : 64
+            limits.maximumConnections = min(limits.maximumConnections, room)
+            limits.maximumUnauthenticated = min(limits.maximumUnauthenticated, limits.maximumConnections)
+        }
         if let text = getenv("TERN_TEST_TIME_SCALE"), let scale = UInt64(String(cString: text)), scale > 1 {
             limits.loginDeadline = limits.loginDeadline / scale
         }

@@ -125,4 +125,17 @@ check "the server still serves, and a node still logs in" \
 check "the server never stopped or lost its state" sh -c "! grep -q 'stopping\|cannot write' '$work/server.log'"
 kill "$server"; wait "$server"; code=$?; server=
 check "tern-control exits cleanly on SIGTERM" test "$code" -eq 0
+
+# 6. An open-file limit below the connection budget: the budget shrinks to
+#    fit, so a flood is refused or evicted instead of failing accept (EMFILE).
+(ulimit -n 200 && exec env TERN_TEST_TIME_SCALE=10 "$build/tern-control" serve --state-dir "$work/state" \
+    --listen "127.0.0.1:$port" --admin-socket "$work/admin.sock") >"$work/small.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do admin status >/dev/null 2>&1 && break; sleep 0.1; done
+timeout 30 python3 "$attacker" hold "$port" 400 4 >"$work/hold2.out" 2>&1
+echo "with 200 open files: $(grep -o 'at most [0-9]* connections' "$work/small.log"), strangers $(cat "$work/hold2.out")"
+check "with 200 open files the server takes at most 136 connections, and says so" grep -q 'at most 136 connections' "$work/small.log"
+check "a flood of 400 then never runs it out of descriptors" sh -c "! grep -q 'accept:' '$work/small.log'"
+check "and it still serves" sh -c "kill -0 $server && timeout 30 '$build/tern-bench' control-abuse '$url' '$key' endpoints 1 | grep -qx accepted"
+kill "$server"; wait "$server"; server=
 checks_summary
