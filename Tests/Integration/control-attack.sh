@@ -10,7 +10,8 @@
 #     and 20 handshakes a second (100 at once): a flood of bogus initiations
 #     with valid mac1 costs the server no Diffie-Hellman work past that;
 #   - while strangers fill their whole budget, the server says so (log and
-#     status), real nodes still log in, and it does not spin;
+#     status), real nodes still log in, and a full budget nobody churns
+#     costs no CPU;
 #   - a node's oversized endpoint list is refused with an error and the
 #     server keeps serving.
 #
@@ -98,10 +99,11 @@ echo "status while strangers hold the budget: $(grep '^connection' <<<"$status" 
 check "status says the connection budget is full" grep -qx 'connectionBudgetFull: true' <<<"$status"
 check "the log says so" grep -q 'connection budget full' "$work/server.log"
 check "five real nodes log in meanwhile" timeout 60 "$build/tern-bench" control "$url" "$key" --nodes 5
-ticks=$(cpu_ticks); sleep 3; ticks=$(( $(cpu_ticks) - ticks ))
 hz=$(getconf CLK_TCK)
-echo "server CPU while full: $(( ticks * 100 / (3 * hz) ))% of one core over 3 s"
-check "the server does not spin while full (under 60% of a core, attackers reconnecting)" test $(( ticks * 100 / (3 * hz) )) -lt 60
+ticks=$(cpu_ticks); sleep 3; ticks=$(( $(cpu_ticks) - ticks ))
+# (The cost follows the attackers' reconnect rate; a full budget that is
+# quiet costs nothing: section 6.)
+echo "server CPU while full, attackers reconnecting as fast as they can: $(( ticks * 100 / (3 * hz) ))% of one core"
 wait "$holder"; holder=
 echo "strangers: $(cat "$work/hold.out")"
 check "the server closed the strangers at their deadlines (they had to reopen)" \
@@ -127,11 +129,22 @@ kill "$server"; wait "$server"; code=$?; server=
 check "tern-control exits cleanly on SIGTERM" test "$code" -eq 0
 
 # 6. An open-file limit below the connection budget: the budget shrinks to
-#    fit, so a flood is refused or evicted instead of failing accept (EMFILE).
-(ulimit -n 200 && exec env TERN_TEST_TIME_SCALE=10 "$build/tern-control" serve --state-dir "$work/state" \
+#    fit, so a flood is refused or evicted instead of failing accept
+#    (EMFILE); a full budget that nobody churns costs no CPU (the old server
+#    spun on its listener once full). Real time here: a 10 s login deadline.
+(ulimit -n 200 && exec "$build/tern-control" serve --state-dir "$work/state" \
     --listen "127.0.0.1:$port" --admin-socket "$work/admin.sock") >"$work/small.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do admin status >/dev/null 2>&1 && break; sleep 0.1; done
+timeout 30 python3 "$attacker" idle "$port" 186 5 >"$work/idle.out" 2>&1 &
+holder=$!
+sleep 1.5
+check "186 idle strangers fill the 136 connections" sh -c "'$build/tern-control' --admin-socket '$work/admin.sock' status | grep -qx 'connectionBudgetFull: true'"
+ticks=$(cpu_ticks); sleep 2; ticks=$(( $(cpu_ticks) - ticks ))
+echo "server CPU while full and quiet: $(( ticks * 100 / (2 * hz) ))% of one core over 2 s"
+check "a full, quiet server does not spin (under 10% of a core)" test $(( ticks * 100 / (2 * hz) )) -lt 10
+wait "$holder"; holder=
+echo "idle strangers: $(cat "$work/idle.out") (50 evicted for newer ones)"
 timeout 30 python3 "$attacker" hold "$port" 400 4 >"$work/hold2.out" 2>&1
 echo "with 200 open files: $(grep -o 'at most [0-9]* connections' "$work/small.log"), strangers $(cat "$work/hold2.out")"
 check "with 200 open files the server takes at most 136 connections, and says so" grep -q 'at most 136 connections' "$work/small.log"

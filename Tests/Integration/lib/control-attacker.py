@@ -17,6 +17,9 @@ prints one line saying what the server did. Loopback only.
   hold PORT N SECONDS     keeps N idle connections open from many addresses
                           for SECONDS, reopening each one the server closes;
                           prints how many times it had to reopen
+  idle PORT N SECONDS     opens N idle connections from many addresses and
+                          keeps them SECONDS, never reopening; prints how
+                          many the server closed
   handshakes PORT N       N connections, one after another from one address,
                           each sending a bogus initiation with a valid mac1
                           (so the server would do Diffie-Hellman work for it);
@@ -163,6 +166,12 @@ def hold(port, count, seconds):
     print("reopened %d" % reopened)
 
 
+def idle(port, count, seconds):
+    clients = [connect(port, source(i, 8)) for i in range(count)]
+    time.sleep(seconds)
+    print("closed %d of %d" % (sum(1 for s in clients if closed_now(s)), count))
+
+
 def server_key(port):
     s = connect(port, "127.8.0.2")
     s.sendall(b"GET /control/v1/key HTTP/1.1\r\nHost: tern\r\nConnection: close\r\n\r\n")
@@ -210,6 +219,8 @@ def main():
         per_source(port, int(sys.argv[3]))
     elif scenario == "hold":
         hold(port, int(sys.argv[3]), float(sys.argv[4]))
+    elif scenario == "idle":
+        idle(port, int(sys.argv[3]), float(sys.argv[4]))
     elif scenario == "handshakes":
         handshakes(port, int(sys.argv[3]))
     else:
