@@ -13,7 +13,7 @@ DEB_ARCHES ?= $(ARCHES)
 PACKAGES := libsodium-dev libmnl-dev qemu-user-static wireguard-go wireguard-tools \
 	iperf3 iproute2 nftables iputils-ping util-linux bc python3 curl
 
-.PHONY: all deps build test integration chaos release release-all selftest demo bench bench-crypto fuzz clean deb verify-debs
+.PHONY: all deps build test integration chaos release release-all selftest demo bench bench-crypto fuzz fuzz-long clean deb verify-debs
 
 all: build
 
@@ -105,6 +105,21 @@ bench-crypto: deps
 ## fuzz: run every libFuzzer target in Tests/Fuzz for FUZZ_SECONDS each
 fuzz: deps
 	@for target in $(FUZZ_TARGETS); do cross/fuzz.sh $$target $(FUZZ_SECONDS) || exit 1; done
+
+## fuzz-long [FUZZ_LONG_SECONDS=3600] [FUZZ_LONG_RUNS=10000000]: every target for 10 M
+## inputs or the time given, whichever ends first, from the committed seeds in
+## Tests/Fuzz/Corpus; then the inputs that add coverage are merged into those seeds
+## (commit them). Prints the inputs run per target; stops at the first finding.
+FUZZ_LONG_SECONDS ?= 3600
+FUZZ_LONG_RUNS ?= 10000000
+fuzz-long: deps
+	@for target in $(FUZZ_TARGETS); do \
+		cross/fuzz.sh $$target $(FUZZ_LONG_SECONDS) $(FUZZ_LONG_RUNS) || exit 1; \
+		mkdir -p Tests/Fuzz/Corpus/$$target; \
+		SWIFT_BACKTRACE=enable=no build/fuzz/$$target/$$target -merge=1 Tests/Fuzz/Corpus/$$target build/fuzz/$$target/corpus \
+			>build/fuzz/$$target/merge.log 2>&1 || { tail -20 build/fuzz/$$target/merge.log; exit 1; }; \
+		echo "fuzz-long: $$target seeds: $$(ls Tests/Fuzz/Corpus/$$target | wc -l)"; \
+	done
 
 ## deb ARCH=amd64|arm64|armhf: the tern and tern-control packages in build/deb/,
 ## from build/<arch>/ (built first if missing or older than the sources)

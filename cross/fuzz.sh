@@ -2,13 +2,18 @@
 # Builds and runs one libFuzzer target from Tests/Fuzz against Tern's library
 # modules, compiled as normal Swift with the fuzzer and address sanitizers.
 #
-#   cross/fuzz.sh TARGET [SECONDS]      e.g. cross/fuzz.sh FuzzKeys 30
+#   cross/fuzz.sh TARGET [SECONDS [RUNS]]    e.g. cross/fuzz.sh FuzzKeys 30
 #
-# Findings are written to build/fuzz/<TARGET>/; the corpus is kept there too.
+# Runs for SECONDS or RUNS executions, whichever ends first. Starts from the
+# committed seeds in Tests/Fuzz/Corpus/<TARGET>/ (real traffic and files the
+# tests use, and what earlier long runs found) and from the corpus it keeps
+# in build/fuzz/<TARGET>/corpus, where it adds what it finds; findings are
+# written to build/fuzz/<TARGET>/.
 set -euo pipefail
 
 target=${1:?usage: cross/fuzz.sh TARGET [SECONDS]}
 seconds=${2:-30}
+runs=${3:--1}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 [ -f "Tests/Fuzz/$target.swift" ] || { echo "fuzz.sh: no Tests/Fuzz/$target.swift" >&2; exit 2; }
@@ -40,12 +45,14 @@ swiftc "${flags[@]}" -module-name "$target" "Tests/Fuzz/$target.swift" "${objs[@
 # libFuzzer's own report is what we want.
 export SWIFT_BACKTRACE=enable=no
 status=0
-"$out/$target" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$out/" "$out/corpus" \
-    > "$out/log" 2>&1 || status=$?
+seeds=()
+[ -d "Tests/Fuzz/Corpus/$target" ] && seeds+=("Tests/Fuzz/Corpus/$target")
+"$out/$target" -max_total_time="$seconds" -runs="$runs" -print_final_stats=1 -artifact_prefix="$out/" \
+    "$out/corpus" "${seeds[@]}" > "$out/log" 2>&1 || status=$?
 grep -E "^(stat::number_of_executed_units|SUMMARY|==[0-9]+==ERROR)|Test unit written" "$out/log" || true
 if [ "$status" -ne 0 ]; then
     echo "fuzz.sh: $target found a failure (exit $status); see $out/log" >&2
     tail -40 "$out/log" >&2
     exit 1
 fi
-echo "fuzz.sh: $target ran ${seconds}s without findings"
+echo "fuzz.sh: $target ran $(sed -n 's/^stat::number_of_executed_units: //p' "$out/log") inputs (at most ${seconds}s) without findings"
