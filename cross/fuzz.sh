@@ -11,7 +11,7 @@
 # written to build/fuzz/<TARGET>/.
 set -euo pipefail
 
-target=${1:?usage: cross/fuzz.sh TARGET [SECONDS]}
+target=${1:?usage: cross/fuzz.sh TARGET [SECONDS [RUNS]]}
 seconds=${2:-30}
 runs=${3:--1}
 root=$(cd "$(dirname "$0")/.." && pwd)
