@@ -47,8 +47,8 @@ public enum PeerSync {
             }
             if let first = view.endpoints.first {
                 let peer = device.peer(id)
-                let endpoint = peer?.endpoint
-                if endpoint == nil || (peer?.lastHandshake == nil && !view.endpoints.contains(endpoint!)) {
+                let reported = peer?.endpoint?.udp.map { view.endpoints.contains($0) } ?? false
+                if peer?.endpoint == nil || (peer?.lastHandshake == nil && !reported) {
                     device.setEndpoint(id, first)
                     updated = true
                 }

@@ -115,11 +115,11 @@ public final class MeshDaemon {
         }
         // Cycles (daemon -> interface -> closure -> daemon) the daemon breaks in `shutdown`.
         // The clock is the interface's, read once per batch, not once per packet.
-        wg.inboundFilter = { packet, now in
+        wg.datapath.inboundFilter = { packet, now in
             if self.consumeProbeReply(packet) { return true }
             return !self.filter.inbound(packet, now: now).allowed
         }
-        wg.outboundObserver = { packet, now in self.filter.outbound(packet, now: now) }
+        wg.datapath.outboundObserver = { packet, now in self.filter.outbound(packet, now: now) }
         try saveState()
         if state.loggedIn, let map = state.map {
             MeshDaemon.log("bringing the mesh up from the cached map (version " + String(map.version) + ")")
@@ -389,8 +389,8 @@ public final class MeshDaemon {
     func markDirty() { stateDirty = true }
 
     func shutdown() {
-        wg.inboundFilter = nil
-        wg.outboundObserver = nil
+        wg.datapath.inboundFilter = nil
+        wg.datapath.outboundObserver = nil
         if stateDirty { try? saveState() }
         link.close(now: 0, retry: false)
         api.shutdown()

@@ -11,7 +11,10 @@ import WireGuard
 /// Buffers are allocated here once. A packet read from the TUN device lands
 /// at offset 16 of a send-batch slot, is sealed there in place and leaves with
 /// the next `sendmmsg`; a datagram lands in a receive-batch slot, is opened
-/// there in place and written to the TUN device from it.
+/// there in place and written to the TUN device from it. Both go through
+/// the `Datapath`, the one transmit and deliver seam, which also takes
+/// datagrams from other transports (a relay) and hands STUN and disco
+/// datagrams on the UDP port to their handler.
 ///
 /// UDP offloads where the kernel has them: sends coalesce the sealed packets
 /// of one peer into GSO messages (`UDPSocket.segmentationOffload`), and UDP
@@ -22,7 +25,9 @@ public final class WireGuardInterface {
     public let name: String
 
     /// The protocol core (peers, keys, counters).
-    public let device: Device<SystemRandom>
+    public var device: Device<SystemRandom> { datapath.device }
+    /// The transmit and deliver paths around the core.
+    public let datapath: Datapath<SystemRandom>
     private var settings = DeviceSettings()
     /// The listen port and fwmark the UDP socket has.
     private var socketSettings = DeviceSettings()
@@ -33,24 +38,17 @@ public final class WireGuardInterface {
     private let tun: TunDevice
     private let socket: UDPSocket
     private let signals: SignalSource
-    private let control: ControlServer
+    private let uapi: UAPIServer
     private let inbound: DatagramBatch
-    private let outbound: DatagramBatch
+    private let udpOutput: UDPBatchOutput
     private var scratch = [UInt8](repeating: 0, count: 4096)
     private var running = true
-    /// Sees every packet the tunnel delivers before the TUN device does;
-    /// returning true consumes it (the daemon's own probe replies). The
-    /// second argument is the batch's protocol time, read once per batch.
-    public var inboundFilter: ((UnsafeRawBufferPointer, UInt64) -> Bool)?
-    /// Sees every packet read from the TUN device before it is sealed (the
-    /// packet filter records the flows replies may come back on).
-    public var outboundObserver: ((UnsafeRawBufferPointer, UInt64) -> Void)?
 
     private enum Token {
         static let tun: UInt64 = 1
         static let socket: UInt64 = 2
         static let signals: UInt64 = 3
-        static let control: UInt64 = 4
+        static let uapi: UInt64 = 4
         static let firstClient: UInt64 = 100
     }
 
@@ -84,18 +82,20 @@ public final class WireGuardInterface {
         try? socket.setReceiveOffload(true)
         settings.listenPort = socket.port
         socketSettings.listenPort = socket.port
-        control = try ControlServer(path: socketDirectory + "/" + tun.name + ".sock", firstToken: Token.firstClient)
+        uapi = try UAPIServer(path: socketDirectory + "/" + tun.name + ".sock", firstToken: Token.firstClient)
 
-        device = Device(random: SystemRandom(), mtu: 1420)
+        let device = Device(random: SystemRandom(), mtu: 1420)
         device.wallClockOffset = clock.wallClock(at: 0)
         // A receive slot holds a whole GRO message (up to 64 KiB of coalesced datagrams).
         inbound = DatagramBatch(slots: Self.batchSlots, bufferSize: Self.maxPacket + 32)
-        outbound = DatagramBatch(slots: Self.batchSlots, bufferSize: Transport.headerSize + Self.maxPacket + 32)
+        let outbound = DatagramBatch(slots: Self.batchSlots, bufferSize: Transport.headerSize + Self.maxPacket + 32)
+        udpOutput = UDPBatchOutput(socket: socket, batch: outbound, log: WireGuardInterface.log)
+        datapath = Datapath(device: device, udp: udpOutput, tunnel: TunnelWriter(tun: tun))
 
         try loop.register(tun.fileDescriptor, token: Token.tun, interest: .readable)
         try loop.register(socket.fileDescriptor, token: Token.socket, interest: .readable)
         try loop.register(signals.fileDescriptor, token: Token.signals, interest: .readable)
-        try loop.register(control.listener.fileDescriptor, token: Token.control, interest: .readable)
+        try loop.register(uapi.listener.fileDescriptor, token: Token.uapi, interest: .readable)
     }
 
     /// Runs until SIGTERM or SIGINT, then removes the interface and the
@@ -121,7 +121,7 @@ public final class WireGuardInterface {
             case Token.tun: readTunnel()
             case Token.socket: readSocket()
             case Token.signals: handleSignals()
-            case Token.control: control.acceptAll(into: loop)
+            case Token.uapi: uapi.acceptAll(into: loop)
             case WireGuardInterface.firstExtensionToken...: other(event)
             default: serveClient(event.token)
             }
@@ -130,8 +130,8 @@ public final class WireGuardInterface {
         // Initiation timestamps follow the wall clock, including its jumps.
         device.wallClockOffset = clock.wallClock(at: 0)
         if let due = device.nextDeadline, due <= now { device.tick(now: now) }
-        drainCore(now: now)
-        flushOutbound()
+        datapath.drain(now: now)
+        udpOutput.flush()
         return running
     }
 
@@ -141,16 +141,8 @@ public final class WireGuardInterface {
     /// Sends `packet` (a whole IP packet) into the tunnel as if it had been
     /// read from the TUN device: how the daemon's own probes leave.
     public func inject(_ packet: [UInt8]) {
-        let now = clock.now()
-        let slot = outbound.buffer(at: outbound.count)
-        guard packet.count + Transport.headerSize + 32 <= slot.count else { return }
-        UnsafeMutableRawBufferPointer(rebasing: slot[Transport.headerSize..<Transport.headerSize + packet.count])
-            .copyBytes(from: packet)
-        if case .writeToNetwork(let endpoint, let sealed) = device.send(slot, length: packet.count, now: now) {
-            outbound.append(length: sealed, to: endpoint)
-        }
-        drainCore(now: now)
-        flushOutbound()
+        packet.withUnsafeBytes { datapath.inject($0, now: clock.now()) }
+        udpOutput.flush()
     }
 
     /// Binds the UDP socket to `port` (0: any free port).
@@ -166,33 +158,26 @@ public final class WireGuardInterface {
 
     // MARK: Data path
 
-    /// TUN → seal in place → send batch.
+    /// TUN → seal in place in a send slot → datapath.
     private func readTunnel() {
         let now = clock.now()
         for _ in 0..<Self.burst {
-            let slot = outbound.buffer(at: outbound.count)
+            let slot = udpOutput.nextSlot
             // Leave room after the packet for padding and the tag.
             let room = UnsafeMutableRawBufferPointer(rebasing: slot[0..<slot.count - 32])
             let length: Int?
             do { length = try tun.read(into: room, offset: Transport.headerSize) } catch {
                 // The interface was deleted (`wg-quick down`, `ip link del`): stop, as wireguard-go does.
-                log("interface " + name + " is gone (" + error.description + "); stopping")
+                Self.log("interface " + name + " is gone (" + error.description + "); stopping")
                 running = false
                 return
             }
             guard let length else { return }
-            if let outboundObserver {
-                outboundObserver(UnsafeRawBufferPointer(rebasing: slot[Transport.headerSize..<Transport.headerSize + length]), now)
-            }
-            if case .writeToNetwork(let endpoint, let sealed) = device.send(slot, length: length, now: now) {
-                outbound.append(length: sealed, to: endpoint)
-                if outbound.isFull { flushOutbound() }
-            }
-            drainCore(now: now)
+            datapath.sendFromTunnel(length: length, now: now)
         }
     }
 
-    /// recvmmsg → open in place → TUN, or answer a handshake.
+    /// recvmmsg → datapath (demultiplexed, opened in place, to the TUN).
     private func readSocket() {
         var handled = 0
         while handled < Self.burst {
@@ -205,53 +190,18 @@ public final class WireGuardInterface {
                 let source = inbound.endpoint(at: i)
                 let segments = inbound.segmentCount(at: i)
                 handled += segments - 1
-                // One datagram, or each of those UDP GRO coalesced, opened in place.
-                for s in 0..<segments {
-                    let datagram = inbound.segment(s, at: i)
-                    switch device.receive(datagram, length: datagram.count, from: source, now: now) {
-                    case .writeToTunnel(let offset, let length):
-                        let packet = UnsafeRawBufferPointer(rebasing: datagram[offset..<offset + length])
-                        if let inboundFilter, inboundFilter(packet, now) { break }
-                        _ = try? tun.write(packet)
-                    case .writeToNetwork(let endpoint, let length):
-                        _ = try? socket.send(UnsafeRawBufferPointer(rebasing: datagram[0..<length]), to: endpoint)
-                    case .done, .drop:
-                        break
-                    }
-                }
+                // One datagram, or each of those UDP GRO coalesced.
+                for s in 0..<segments { datapath.receiveUDP(inbound.segment(s, at: i), from: source, now: now) }
             }
-            drainCore(now: now)
+            datapath.drain(now: now)
         }
     }
 
-    /// Collects what the core wants to send (handshakes, keepalives, staged
-    /// packets) into the send batch.
-    private func drainCore(now: UInt64) {
-        while true {
-            let action = device.poll(into: outbound.buffer(at: outbound.count), now: now)
-            guard action != .done else { return }
-            if case .writeToNetwork(let endpoint, let length) = action {
-                outbound.append(length: length, to: endpoint)
-                if outbound.isFull { flushOutbound() }
-            }
-        }
-    }
-
-    /// One sendmmsg for everything batched (runs to one peer coalesced by
-    /// GSO). Datagrams the kernel cannot take (socket buffer full) are
-    /// dropped, as a congested link would.
-    private func flushOutbound() {
-        guard outbound.count > 0 else { return }
-        let result = socket.flush(outbound)
-        outbound.removeAll()
-        if let notice = result.notice { log(notice) }
-    }
-
-    // MARK: Control
+    // MARK: Configuration (wg)
 
     private func serveClient(_ token: UInt64) {
         scratch.withUnsafeMutableBytes { scratch in
-            control.serve(token, loop: loop, scratch: scratch) { request in
+            uapi.serve(token, loop: loop, scratch: scratch) { request in
                 let now = clock.now()
                 return request.respond(device: device, settings: &settings, now: now,
                                        wallNow: clock.wallClock(at: now),
@@ -283,20 +233,20 @@ public final class WireGuardInterface {
     private func handleSignals() {
         while let signal = try? signals.next() {
             if signal == SIGTERM || signal == SIGINT {
-                log("signal " + String(signal) + ": stopping")
+                Self.log("signal " + String(signal) + ": stopping")
                 running = false
             }
         }
     }
 
-    private func log(_ line: String) {
+    private static func log(_ line: String) {
         var text = "ternd: " + line + "\n"
         text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     }
 
     /// Closes the sockets and the TUN device (which removes the interface).
     public func shutdown() {
-        control.shutdown(loop: loop)
+        uapi.shutdown(loop: loop)
         socket.close()
         tun.close()
     }

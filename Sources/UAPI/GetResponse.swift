@@ -55,7 +55,7 @@ public enum GetResponse {
             output.append("\npreshared_key=")
             output.appendHex(peer.keys.presharedKey)
             output.append("\nprotocol_version=1\n")
-            if let endpoint = peer.endpoint {
+            if let endpoint = peer.endpoint?.udp {      // a relay path has no UAPI spelling
                 output.append("endpoint=")
                 output.append(text: endpoint.description)
                 output.append(UInt8(ascii: "\n"))

@@ -4,10 +4,12 @@ import IP
 public enum Action: Equatable, Sendable {
     /// Nothing more to do for this input.
     case done
-    /// Send `buffer[0..<length]` as one UDP datagram to `endpoint`.
-    case writeToNetwork(Endpoint, length: Int)
-    /// Write the IP packet at `buffer[offset..<offset + length]` to the TUN device.
-    case writeToTunnel(offset: Int, length: Int)
+    /// Send `buffer[0..<length]` as one datagram along `path`. `peer` is
+    /// the peer it is for (nil only for a cookie reply to an unknown sender).
+    case writeToNetwork(Path, peer: PeerID?, length: Int)
+    /// Write the IP packet at `buffer[offset..<offset + length]`, received
+    /// from `peer`, to the TUN device.
+    case writeToTunnel(peer: PeerID, offset: Int, length: Int)
     /// The input was dropped; it is counted under `reason`.
     case drop(DropReason)
 }

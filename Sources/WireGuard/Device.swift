@@ -24,6 +24,8 @@ public final class Device<Random: RandomSource> {
     /// Wall-clock nanoseconds since 1970 at monotonic time 0, for the TAI64N
     /// timestamps of initiations. The shell sets it; tests leave it fixed.
     public var wallClockOffset: UInt64 = 1_700_000_000 * Protocol.second
+    /// Whether authenticated datagrams move a peer's endpoint to their source.
+    public var roaming = Roaming.followSource
     /// Packets dropped, per reason.
     public internal(set) var drops = [UInt64](repeating: 0, count: DropReason.allCases.count)
 
@@ -99,9 +101,15 @@ public final class Device<Random: RandomSource> {
         peer.keys = makeKeys(peer.publicKey, key)
     }
 
-    /// Sets where to send a peer's packets until it is heard from elsewhere.
+    /// Sets where to send a peer's packets (until it is heard from
+    /// elsewhere, with `Roaming.followSource`).
+    public func setEndpoint(_ id: PeerID, _ path: Path) {
+        peer(id)?.endpoint = path
+    }
+
+    /// Sets a peer's UDP endpoint.
     public func setEndpoint(_ id: PeerID, _ endpoint: Endpoint) {
-        peer(id)?.endpoint = endpoint
+        setEndpoint(id, .udp(endpoint))
     }
 
     /// Sets a peer's persistent keepalive interval (0 = off) at `now`.
@@ -175,6 +183,12 @@ public final class Device<Random: RandomSource> {
                             remoteStatic: remote, presharedKey: psk)
         }
         return PeerKeys(identity: identity, remoteStatic: remote, presharedKey: psk)
+    }
+
+    /// An authenticated datagram from `peer` came from `source`.
+    func heard(_ peer: Peer, from source: Path) {
+        peer.lastSource = source
+        if roaming == .followSource { peer.endpoint = source }
     }
 
     func drop(_ reason: DropReason) -> Action {

@@ -3,11 +3,16 @@ import TernCrypto
 
 extension Device {
     /// Handles one UDP datagram `buffer[0..<length]` from `source`.
+    public func receive(_ buffer: UnsafeMutableRawBufferPointer, length: Int, from source: Endpoint, now: UInt64) -> Action {
+        receive(buffer, length: length, from: .udp(source), now: now)
+    }
+
+    /// Handles one datagram `buffer[0..<length]` that arrived along `source`.
     ///
     /// A handshake answer (response or cookie reply) is written into `buffer`
     /// itself and returned as `.writeToNetwork`. Decrypted data is left in
     /// place and returned as `.writeToTunnel`. Then drain `poll`.
-    public func receive(_ buffer: UnsafeMutableRawBufferPointer, length: Int, from source: Endpoint, now: UInt64) -> Action {
+    public func receive(_ buffer: UnsafeMutableRawBufferPointer, length: Int, from source: Path, now: UInt64) -> Action {
         let datagram = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
         guard let type = MessageType.classify(datagram) else { return drop(.malformed) }
         guard let identity else { return drop(.noPrivateKey) }
@@ -28,12 +33,15 @@ extension Device {
 
     /// mac1 always; under load, mac2 and the per-source rate limit. Returns
     /// the action when the message is refused (possibly a cookie reply).
+    /// A relay cannot carry a cookie reply to a sender it did not name, and
+    /// it authenticated and rate-limits its clients itself, so handshakes
+    /// that came over one are checked for mac1 only.
     private func checkHandshakeMACs(
-        _ buffer: UnsafeMutableRawBufferPointer, length: Int, from source: Endpoint, identity: StaticIdentity, now: UInt64
+        _ buffer: UnsafeMutableRawBufferPointer, length: Int, from path: Path, identity: StaticIdentity, now: UInt64
     ) -> Action? {
         let message = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
         guard cookieChecker.checkMAC1(message, identity: identity) else { return drop(.invalidMAC1) }
-        guard isUnderLoad(now: now) else { return nil }
+        guard isUnderLoad(now: now), case .udp(let source) = path else { return nil }
 
         var sourceBytes = InlineArray<18, UInt8>(repeating: 0)
         let sourceLength = withUnsafeMutableBytes(of: &sourceBytes) { encode(source, into: $0) }
@@ -54,7 +62,7 @@ extension Device {
                 }
             }
             drops[DropReason.cookieRequired.rawValue] &+= 1
-            return .writeToNetwork(source, length: CookieReply.size)
+            return .writeToNetwork(path, peer: nil, length: CookieReply.size)
         }
         guard rateLimiter.allow(source.address, now: now) else { return drop(.rateLimited) }
         return nil
@@ -73,7 +81,7 @@ extension Device {
     }
 
     private func receiveInitiation(
-        _ buffer: UnsafeMutableRawBufferPointer, from source: Endpoint, identity: StaticIdentity, now: UInt64
+        _ buffer: UnsafeMutableRawBufferPointer, from source: Path, identity: StaticIdentity, now: UInt64
     ) -> Action {
         let message = UnsafeRawBufferPointer(rebasing: buffer[0..<Initiation.size])
         let opened: OpenedInitiation
@@ -91,7 +99,7 @@ extension Device {
             }
         }
         if let previousIndex { indices.remove(previousIndex) }
-        peer.endpoint = source
+        heard(peer, from: source)
         peer.receivedBytes &+= UInt64(Initiation.size)
         peer.timers.anyAuthenticatedPacketReceived()
         peer.timers.anyAuthenticatedPacketTraversal(now: now)
@@ -113,11 +121,11 @@ extension Device {
         peer.timers.anyAuthenticatedPacketSent()
         peer.lastSentInitiation = now
         peer.sentBytes &+= UInt64(Response.size)
-        return .writeToNetwork(source, length: Response.size)
+        return .writeToNetwork(source, peer: peer.id, length: Response.size)
     }
 
     private func receiveResponse(
-        _ message: UnsafeRawBufferPointer, from source: Endpoint, identity: StaticIdentity, now: UInt64
+        _ message: UnsafeRawBufferPointer, from source: Path, identity: StaticIdentity, now: UInt64
     ) -> Action {
         let receiver = UInt32(littleEndian: message.loadUnaligned(fromByteOffset: Response.receiverIndex, as: UInt32.self))
         guard case .handshake(let id)? = indices[receiver], let peer = peer(id) else { return drop(.unknownIndex) }
@@ -127,7 +135,7 @@ extension Device {
         }
         indices.replace(keys.localIndex, with: .keypair(peer.id))
         install(Keypair(keys, now: now), in: peer)
-        peer.endpoint = source
+        heard(peer, from: source)
         peer.receivedBytes &+= UInt64(Response.size)
         peer.lastHandshake = now
         peer.timers.anyAuthenticatedPacketReceived()
@@ -147,7 +155,7 @@ extension Device {
     }
 
     private func receiveTransport(
-        _ buffer: UnsafeMutableRawBufferPointer, length: Int, from source: Endpoint, now: UInt64
+        _ buffer: UnsafeMutableRawBufferPointer, length: Int, from source: Path, now: UInt64
     ) -> Action {
         let receiver = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: Transport.receiverIndex, as: UInt32.self))
         guard case .keypair(let id)? = indices[receiver], let peer = peer(id),
@@ -168,7 +176,7 @@ extension Device {
             }
         }
 
-        peer.endpoint = source
+        heard(peer, from: source)
         peer.receivedBytes &+= UInt64(length)
         if slot == .next { confirmNext(peer, now: now) }
         peer.timers.anyAuthenticatedPacketReceived()
@@ -180,7 +188,7 @@ extension Device {
         guard let packet = try? IPPacket(plaintext) else { return drop(.invalidInnerPacket) }
         guard allowedIPs.lookup(packet.source) == peer.id else { return drop(.sourceNotAllowed) }
         peer.timers.dataReceived(now: now)
-        return .writeToTunnel(offset: Transport.headerSize, length: packet.totalLength)
+        return .writeToTunnel(peer: peer.id, offset: Transport.headerSize, length: packet.totalLength)
     }
 
     /// A new keypair enters its slot (spec digest §4).

@@ -20,7 +20,7 @@ extension Device {
             else { return drop(.tooLarge) }
             let sealed = peer.current!.seal(buffer, length: length, mtu: mtu, now: now)!
             dataSent(peer, bytes: sealed, now: now)
-            return .writeToNetwork(endpoint, length: sealed)
+            return .writeToNetwork(endpoint, peer: peer.id, length: sealed)
         }
         guard length <= staging.slotSize else { return drop(.tooLarge) }
         let result = stage(packetBytes, for: peer)
@@ -71,7 +71,7 @@ extension Device {
                     let sealed = peer.current!.seal(buffer, length: packet.count, mtu: mtu, now: now)!
                     dataSent(peer, bytes: sealed, now: now)
                     peer.wantsKeepalive = false          // the data carries the confirmation
-                    return .writeToNetwork(endpoint, length: sealed)
+                    return .writeToNetwork(endpoint, peer: peer.id, length: sealed)
                 }
                 peer.wantsFlush = false
                 if peer.wantsKeepalive {
@@ -80,7 +80,7 @@ extension Device {
                     peer.sentBytes &+= UInt64(sealed)
                     peer.timers.anyAuthenticatedPacketSent()
                     peer.timers.anyAuthenticatedPacketTraversal(now: now)
-                    return .writeToNetwork(endpoint, length: sealed)
+                    return .writeToNetwork(endpoint, peer: peer.id, length: sealed)
                 }
             } else {
                 peer.wantsFlush = false
@@ -117,7 +117,7 @@ extension Device {
         peer.timers.handshakeInitiated(now: now, jitter: jitter())
         guard let endpoint = peer.endpoint else { return drop(.noEndpoint) }
         peer.sentBytes &+= UInt64(Initiation.size)
-        return .writeToNetwork(endpoint, length: Initiation.size)
+        return .writeToNetwork(endpoint, peer: peer.id, length: Initiation.size)
     }
 
     /// Bookkeeping after a data message of `bytes` went out through

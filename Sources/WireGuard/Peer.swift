@@ -11,8 +11,11 @@ public final class Peer {
     public let id: PeerID
     /// The peer's handshake keys (recomputed when our key or the PSK changes).
     public internal(set) var keys: PeerKeys
-    /// Where the peer was last heard from, or was configured to be.
-    public internal(set) var endpoint: Endpoint?
+    /// Where the peer's datagrams go: where it was configured to be, or
+    /// (with `Roaming.followSource`) where it was last heard from.
+    public internal(set) var endpoint: Path?
+    /// Where the latest authenticated datagram from the peer came from.
+    public internal(set) var lastSource: Path?
     /// Bytes of authenticated WireGuard messages received from the peer
     /// (handshakes, keepalives and data, as the kernel counts for `wg show`).
     public internal(set) var receivedBytes: UInt64 = 0

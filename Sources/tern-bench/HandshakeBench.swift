@@ -52,7 +52,7 @@ func benchHandshakes(_ options: Options) {
                 for i in 0..<peers {
                     let offset = (round * peers + i) * Initiation.size
                     buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[offset..<offset + Initiation.size]))
-                    if case .writeToNetwork(_, let length) = responder.receive(buffer, length: Initiation.size,
+                    if case .writeToNetwork(_, _, let length) = responder.receive(buffer, length: Initiation.size,
                                                                               from: source, now: now),
                        length == Response.size {
                         answered += 1

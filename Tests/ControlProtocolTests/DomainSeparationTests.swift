@@ -22,7 +22,7 @@ import TernCrypto
         let source = try Endpoint("192.0.2.1:51820")
         let action = buffer.withUnsafeMutableBytes { device.receive($0, length: initiation.count, from: source, now: 1) }
         // The initiation carries no psk, so the device answers it...
-        guard case .writeToNetwork(_, let length) = action else {
+        guard case .writeToNetwork(_, _, let length) = action else {
             Issue.record("device did not answer: \(action)")
             return
         }
@@ -46,7 +46,7 @@ import TernCrypto
         var buffer = initiation + [UInt8](repeating: 0, count: 64)
         let source = try Endpoint("192.0.2.1:51820")
         let action = buffer.withUnsafeMutableBytes { device.receive($0, length: initiation.count, from: source, now: 1) }
-        guard case .writeToNetwork(_, let length) = action else {
+        guard case .writeToNetwork(_, _, let length) = action else {
             Issue.record("device did not answer: \(action)")
             return
         }

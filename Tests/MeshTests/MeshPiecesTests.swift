@@ -87,7 +87,7 @@ import WireGuard
                                       try view(2, b, "100.64.0.2", endpoint: nil)], to: device, now: 0)
         #expect(changes == { var c = PeerSync.Changes(); c.added = 2; return c }())
         #expect(device.route(try IPAddress("100.64.0.2")) == device.peer(for: b)?.id)
-        #expect(device.peer(for: a)?.endpoint == (try Endpoint("192.0.2.1:1")))
+        #expect(device.peer(for: a)?.endpoint == .udp(try Endpoint("192.0.2.1:1")))
 
         // Same map again: nothing to do.
         #expect(PeerSync.apply([try view(1, a, "100.64.0.1", endpoint: "192.0.2.1:1"),

@@ -88,7 +88,7 @@ import WireGuard
         let harness = Self.configured()
         // The set turned keepalive on for peer1 (no session yet): the device owes it a handshake.
         let actions = drain(harness.device, now: harness.now)
-        #expect(actions == [.writeToNetwork(try Endpoint("192.0.2.1:51820"), length: Initiation.size)])
+        #expect(actions == [.writeToNetwork(.udp(try Endpoint("192.0.2.1:51820")), peer: 0, length: Initiation.size)])
         // Setting the same interval again is not "turning it on".
         harness.set("public_key=\(Keys.peer1)\npersistent_keepalive_interval=25\n")
         #expect(drain(harness.device, now: harness.now + 10 * second).isEmpty)

@@ -51,7 +51,7 @@ import WireGuard
             var outgoing: [[UInt8]] = []
             while true {
                 let action = buffer.withUnsafeMutableBytes { from.device.poll(into: $0, now: t) }
-                guard case .writeToNetwork(_, let length) = action else { break }
+                guard case .writeToNetwork(_, _, let length) = action else { break }
                 outgoing.append(Array(buffer[0..<length]))
             }
             for datagram in outgoing {
@@ -59,7 +59,7 @@ import WireGuard
                 let action = buffer.withUnsafeMutableBytes {
                     to.device.receive($0, length: datagram.count, from: source, now: t)
                 }
-                if case .writeToNetwork(_, let length) = action { replies.append(Array(buffer[0..<length])) }
+                if case .writeToNetwork(_, _, let length) = action { replies.append(Array(buffer[0..<length])) }
             }
             return replies
         }

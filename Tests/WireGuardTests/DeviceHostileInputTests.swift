@@ -47,7 +47,7 @@ import TernCrypto
         a.endpoint = try Endpoint("198.51.100.7:40000")      // A's NAT mapping changed
         network.sendPacket(from: a, to: b)
         network.run()
-        #expect(b.device.peer(for: a.publicKey)?.endpoint == a.endpoint)
+        #expect(b.device.peer(for: a.publicKey)?.endpoint == .udp(a.endpoint))
         network.sendPacket(from: b, to: a)
         network.run()
         #expect(a.tunnel.count == 1)
@@ -71,7 +71,9 @@ import TernCrypto
         for datagram in network.log {
             for cut in 0..<datagram.bytes.count {
                 let action = network.inject(Array(datagram.bytes[0..<cut]), to: b, from: a.endpoint)
-                #expect(action != .done && action != .writeToNetwork(a.endpoint, length: Response.size))
+                var answered = false
+                if case .writeToNetwork(_, _, Response.size) = action { answered = true }
+                #expect(action != .done && !answered)
             }
         }
         #expect(b.device.dropCount(.malformed) > 0)

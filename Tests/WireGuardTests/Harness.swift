@@ -150,11 +150,12 @@ final class Network {
 
     private func handle(_ action: Action, at node: Node) {
         switch action {
-        case .writeToNetwork(let to, let length):
+        case .writeToNetwork(let path, _, let length):
+            guard let to = path.udp else { return }
             let datagram = Datagram(from: node.endpoint, to: to, bytes: Array(buffer[0..<length]), time: now)
             queue.append(datagram)
             log.append(datagram)
-        case .writeToTunnel(let offset, let length):
+        case .writeToTunnel(_, let offset, let length):
             node.tunnel.append(Array(buffer[offset..<offset + length]))
         case .done, .drop:
             break

@@ -5,7 +5,7 @@ import WireGuard
 /// The `wg` configuration socket (`/var/run/wireguard/IFACE.sock`): accepts
 /// connections, frames their requests and answers them against the device.
 /// Owned by the interface's event loop; nothing here blocks.
-final class ControlServer {
+final class UAPIServer {
     /// One connected `wg` client.
     final class Client {
         let connection: UnixConnection
