@@ -37,8 +37,9 @@ let package = Package(
         // Mesh node core: control client, map application, probes.
         .target(name: "Mesh", dependencies: ["ControlProtocol", "WireGuard", "HTTP", "JSON", "IP", "TernCrypto", "Bytes"]),
 
-        // Coordination server core.
-        .target(name: "Coordinator", dependencies: ["ControlProtocol", "State", "JSON", "IP", "Time", "TernCrypto", "Bytes"]),
+        // Coordination server core (pure), and its registry kept on disk.
+        .target(name: "Coordinator", dependencies: ["ControlProtocol", "JSON", "IP", "Time", "TernCrypto", "Bytes"]),
+        .target(name: "CoordinatorStore", dependencies: ["Coordinator", "State", "TernCrypto"]),
 
         // Engine.
         .target(name: "Node", dependencies: [
@@ -53,7 +54,7 @@ let package = Package(
         .executableTarget(name: "ternd", dependencies: ["Node", "Netlink", "IP", "SelfTest", "TernCrypto", "CTern"]),
         .executableTarget(name: "tern", dependencies: ["LocalAPI", "HTTP", "JSON", "IP", "CTern"]),
         .executableTarget(name: "tern-control", dependencies: [
-            "Coordinator", "Policy", "ControlProtocol", "LocalAPI", "Linux", "HTTP", "JSON", "IP", "Time", "TernCrypto", "State", "WireGuard",
+            "Coordinator", "CoordinatorStore", "Policy", "ControlProtocol", "LocalAPI", "Linux", "HTTP", "JSON", "IP", "Time", "TernCrypto", "State", "WireGuard",
             "CTern",
         ]),
         .target(name: "CBenchBaseline", path: "Sources/CBenchBaseline"),
@@ -79,6 +80,6 @@ let package = Package(
         .testTarget(name: "MeshTests", dependencies: ["TestSupport", "Mesh", "ControlProtocol", "WireGuard", "JSON", "IP", "TernCrypto"]),
         .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "HTTP", "JSON", "IP", "Linux", "CTern"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["TestSupport", "ControlProtocol", "WireGuard", "TernCrypto", "JSON", "IP"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["TestSupport", "Coordinator", "ControlProtocol", "State", "JSON", "IP", "TernCrypto", "CTern", "Time"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["TestSupport", "Coordinator", "CoordinatorStore", "ControlProtocol", "State", "JSON", "IP", "TernCrypto", "CTern", "Time"]),
     ]
 )

@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 # Library modules in dependency order, and the programs built on them.
-libraries="Bytes TernCrypto IP Time Logging JSON HTTP SelfTest WireGuard UAPI ControlProtocol Policy PacketFilter Mesh Linux Netlink State LocalAPI Coordinator Node"
+libraries="Bytes TernCrypto IP Time Logging JSON HTTP SelfTest WireGuard UAPI ControlProtocol Policy PacketFilter Mesh Coordinator Linux Netlink State CoordinatorStore LocalAPI Node"
 programs="ternd tern tern-control tern-bench"
 
 swiftc=${SWIFTC:-$(command -v swiftc)}

@@ -1,4 +1,5 @@
 import IP
+import TernCrypto
 
 // Operations of admins (users, keys, renames, deletion) and the small
 // node-initiated ones (endpoints, logout, online state).
@@ -29,11 +30,11 @@ extension Registry {
     /// Makes a pre-auth key for the user named `user`. The secret is returned
     /// here only (show it once); the registry keeps its hash. `expiresAt`
     /// must be in the future; `tags` must be valid (`Names.isValidTag`).
-    public mutating func createPreAuthKey(user: String, reusable: Bool, expiresAt: Int64?, tags: [String], now: Int64)
-        throws(RegistryError) -> (key: PreAuthKey, secret: String, changes: RegistryChanges)
-    {
+    public mutating func createPreAuthKey<R: RandomSource>(
+        user: String, reusable: Bool, expiresAt: Int64?, tags: [String], now: Int64, random: inout R
+    ) throws(RegistryError) -> (key: PreAuthKey, secret: String, changes: RegistryChanges) {
         try createPreAuthKey(user: user, reusable: reusable, expiresAt: expiresAt, tags: tags, now: now,
-                             secret: PreAuthKeySecret.generate())
+                             secret: PreAuthKeySecret.generate(random: &random))
     }
 
     /// `createPreAuthKey` with a given secret (tests; a well-formed, unused key).

@@ -29,11 +29,11 @@ public struct NetworkSettings: Equatable, Sendable {
 
     /// Settings for a new network: `ipv4Range`, a fresh random ULA /48
     /// (RFC 4193: fd00::/8 plus a 40-bit random global id), `keyLifetime`.
-    public static func generate(ipv4Range: IPPrefix = NetworkSettings.defaultIPv4Range,
-                                keyLifetime: Int64? = NetworkSettings.defaultKeyLifetime) -> NetworkSettings {
-        var random: UInt64 = 0
-        withUnsafeMutableBytes(of: &random) { Random.fill($0) }
-        return NetworkSettings(ipv4Range: ipv4Range, ipv6Range: uniqueLocalPrefix(globalID: random),
+    public static func generate<R: RandomSource>(random: inout R, ipv4Range: IPPrefix = NetworkSettings.defaultIPv4Range,
+                                                 keyLifetime: Int64? = NetworkSettings.defaultKeyLifetime) -> NetworkSettings {
+        var globalID: UInt64 = 0
+        withUnsafeMutableBytes(of: &globalID) { random.fill($0) }
+        return NetworkSettings(ipv4Range: ipv4Range, ipv6Range: uniqueLocalPrefix(globalID: globalID),
                                keyLifetime: keyLifetime)
     }
 

@@ -11,10 +11,10 @@ public enum PreAuthKeySecret {
     /// Hex digits of the random part shown in listings.
     static let visibleDigits = 8
 
-    /// A fresh key from the system's random source.
-    public static func generate() -> String {
+    /// A fresh key from `random`.
+    public static func generate<R: RandomSource>(random: inout R) -> String {
         var bytes = [UInt8](repeating: 0, count: randomByteCount)
-        bytes.withUnsafeMutableBytes { Random.fill($0) }
+        bytes.withUnsafeMutableBytes { random.fill($0) }
         return make(randomBytes: bytes)
     }
 

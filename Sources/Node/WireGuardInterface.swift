@@ -1,6 +1,7 @@
 import CTern
 import IP
 import Linux
+import TernCrypto
 import UAPI
 import WireGuard
 

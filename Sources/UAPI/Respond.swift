@@ -1,3 +1,4 @@
+import TernCrypto
 import WireGuard
 
 /// The status line that ends every UAPI response.

@@ -1,3 +1,5 @@
+import TernCrypto
+
 /// What a local index (the receiver_index of messages sent to us) names.
 public enum IndexEntry: Equatable, Sendable {
     /// The handshake in progress with a peer.

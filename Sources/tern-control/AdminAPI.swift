@@ -88,8 +88,10 @@ extension ControlService {
                     guard let text = tag.string else { return invalid("tags must be strings") }
                     tags.append(text)
                 }
+                var random = SystemRandom()
                 let created = try store.registry.createPreAuthKey(
-                    user: user, reusable: body["reusable"]?.bool ?? false, expiresAt: expiresAt, tags: tags, now: now)
+                    user: user, reusable: body["reusable"]?.bool ?? false, expiresAt: expiresAt, tags: tags, now: now,
+                    random: &random)
                 return done(created.changes, store.registry.adminJSON(key: created.key, now: now, secret: created.secret))
             case ("POST", "/v1/preauthkeys/revoke"):
                 guard let id = body["id"]?.uint64 else { return missing("id") }

@@ -1,6 +1,7 @@
 import CTern
 import ControlProtocol
 import Coordinator
+import CoordinatorStore
 import HTTP
 import IP
 import JSON

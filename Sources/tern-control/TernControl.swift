@@ -1,5 +1,6 @@
 import CTern
 import Coordinator
+import CoordinatorStore
 import IP
 import JSON
 import Linux
@@ -136,7 +137,8 @@ enum TernControl {
             throw ServiceError("cannot create " + options.stateDirectory)
         }
         let key = try ServerKey.loadOrCreate(in: options.stateDirectory)
-        var settings = NetworkSettings.generate()
+        var random = SystemRandom()
+        var settings = NetworkSettings.generate(random: &random)
         if let lifetime = options.keyLifetime { settings.keyLifetime = lifetime }
         do {
             let store = try RegistryStore(directory: options.stateDirectory + "/registry", newNetwork: settings)

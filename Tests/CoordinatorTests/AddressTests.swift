@@ -1,5 +1,6 @@
 import ControlProtocol
 import IP
+import TernCrypto
 import TestSupport
 import Testing
 @testable import Coordinator
@@ -135,7 +136,8 @@ import Testing
             settings.ipv6Range = try! IPPrefix(ipv6)
             #expect(throws: RegistryError.self, "\(ipv4) \(ipv6)") { try Registry.newNetwork(settings: settings) }
         }
-        let generated = NetworkSettings.generate()
+        var random = SystemRandom()
+        let generated = NetworkSettings.generate(random: &random)
         #expect(generated.ipv6Range.length == 48)
         #expect(try IPPrefix("fd00::/8").contains(generated.ipv6Range))
         #expect(generated.ipv4Range == (try IPPrefix("100.64.0.0/10")))

@@ -4,6 +4,7 @@ import State
 import TestSupport
 import Testing
 @testable import Coordinator
+import CoordinatorStore
 
 @Suite struct RegistryStoreTests {
     /// Runs `count` operations through a store in `directory`; returns the

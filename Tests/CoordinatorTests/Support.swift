@@ -115,3 +115,13 @@ func removeDirectory(_ path: String) {
 
 /// The text of a snapshot, for readable comparisons.
 func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+extension Registry {
+    /// `createPreAuthKey` with the system's randomness, as tern-control calls it.
+    mutating func createPreAuthKey(user: String, reusable: Bool, expiresAt: Int64?, tags: [String], now: Int64)
+        throws(RegistryError) -> (key: PreAuthKey, secret: String, changes: RegistryChanges)
+    {
+        var random = SystemRandom()
+        return try createPreAuthKey(user: user, reusable: reusable, expiresAt: expiresAt, tags: tags, now: now, random: &random)
+    }
+}

@@ -1,5 +1,3 @@
-import TernCrypto
-
 /// Where the protocol core gets its randomness: ephemeral keys, indices,
 /// cookie secrets and nonces, jitter. The Linux node uses `SystemRandom`;
 /// tests use a seeded generator so every run is the same.

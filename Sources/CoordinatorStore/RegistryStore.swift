@@ -1,4 +1,6 @@
+import Coordinator
 import State
+import TernCrypto
 
 /// Why `RegistryStore` failed: the files (`StateError`) or their contents (`RegistryError`).
 public enum RegistryStoreError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -57,7 +59,8 @@ public final class RegistryStore {
         if loaded.snapshot == nil && loaded.records.isEmpty {
             let created: (registry: Registry, changes: RegistryChanges)
             do throws(RegistryError) {
-                created = try Registry.newNetwork(settings: newNetwork ?? NetworkSettings.generate())
+                var random = SystemRandom()
+                created = try Registry.newNetwork(settings: newNetwork ?? NetworkSettings.generate(random: &random))
             } catch {
                 throw .registry(error)
             }
