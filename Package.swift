@@ -40,6 +40,10 @@ let package = Package(
         // Coordination server core (pure), and its registry kept on disk.
         .target(name: "Coordinator", dependencies: ["ControlProtocol", "JSON", "IP", "Time", "TernCrypto", "Bytes"]),
         .target(name: "CoordinatorStore", dependencies: ["Coordinator", "State", "TernCrypto"]),
+        // tern-control's server core: connections, handshake, sessions, liveness (sans-I/O).
+        .target(name: "ControlServer", dependencies: [
+            "Coordinator", "ControlProtocol", "Policy", "HTTP", "JSON", "IP", "Logging", "TernCrypto", "Time", "WireGuard",
+        ]),
 
         // Engine.
         .target(name: "Node", dependencies: [
@@ -54,7 +58,7 @@ let package = Package(
         .executableTarget(name: "ternd", dependencies: ["Node", "Netlink", "IP", "SelfTest", "TernCrypto", "CTern"]),
         .executableTarget(name: "tern", dependencies: ["LocalAPI", "HTTP", "JSON", "IP", "CTern"]),
         .executableTarget(name: "tern-control", dependencies: [
-            "Coordinator", "CoordinatorStore", "Policy", "ControlProtocol", "LocalAPI", "Linux", "HTTP", "JSON", "IP", "Time", "TernCrypto", "State", "WireGuard",
+            "Coordinator", "CoordinatorStore", "ControlServer", "Logging", "Policy", "ControlProtocol", "LocalAPI", "Linux", "HTTP", "JSON", "IP", "Time", "TernCrypto", "State", "WireGuard",
             "CTern",
         ]),
         .target(name: "CBenchBaseline", path: "Sources/CBenchBaseline"),
@@ -80,6 +84,10 @@ let package = Package(
         .testTarget(name: "MeshTests", dependencies: ["TestSupport", "Mesh", "ControlProtocol", "WireGuard", "JSON", "IP", "TernCrypto"]),
         .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "HTTP", "JSON", "IP", "Linux", "CTern"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["TestSupport", "ControlProtocol", "WireGuard", "TernCrypto", "JSON", "IP"]),
+        .testTarget(name: "ControlServerTests", dependencies: [
+            "TestSupport", "ControlServer", "Coordinator", "ControlProtocol", "Policy", "JSON", "IP", "TernCrypto", "Time", "Logging",
+            "WireGuard",
+        ]),
         .testTarget(name: "CoordinatorTests", dependencies: ["TestSupport", "Coordinator", "CoordinatorStore", "ControlProtocol", "State", "JSON", "IP", "TernCrypto", "CTern", "Time"]),
     ]
 )

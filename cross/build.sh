@@ -14,8 +14,8 @@ arch=${1:?usage: cross/build.sh amd64|arm64|armhf}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-# Library modules in dependency order, and the programs built on them.
-libraries="Bytes TernCrypto IP Time Logging JSON HTTP SelfTest WireGuard UAPI ControlProtocol Policy PacketFilter Mesh Coordinator Linux Netlink State CoordinatorStore LocalAPI Node"
+# Library modules in dependency order (cross/modules), and the programs built on them.
+libraries=$(grep -v '^#' cross/modules | xargs)
 programs="ternd tern tern-control tern-bench"
 
 swiftc=${SWIFTC:-$(command -v swiftc)}

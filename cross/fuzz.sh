@@ -18,8 +18,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 [ -f "Tests/Fuzz/$target.swift" ] || { echo "fuzz.sh: no Tests/Fuzz/$target.swift" >&2; exit 2; }
 
-# Library modules in dependency order (as in cross/build.sh).
-libraries="Bytes TernCrypto IP Time Logging JSON HTTP WireGuard UAPI ControlProtocol Policy PacketFilter Mesh Linux State"
+# The library modules the fuzz targets import, with everything before them
+# in dependency order (cross/modules): the list up to the last one imported.
+imported=$(sed -n 's/^import \([A-Za-z]*\)$/\1/p' Tests/Fuzz/*.swift | sort -u)
+libraries=""
+prefix=""
+for module in $(grep -v '^#' cross/modules); do
+    prefix="$prefix $module"
+    if grep -qx "$module" <<<"$imported"; then libraries=$prefix; fi
+done
 
 out="build/fuzz/$target"
 objects="build/fuzz/obj"

@@ -27,7 +27,7 @@ public enum RegistryStoreError: Error, Equatable, Sendable, CustomStringConverti
 /// holds `compactAfterRecords` records or `compactAfterBytes` bytes. If
 /// `commit` throws, memory is ahead of the disk: stop the server (the
 /// journal refuses further appends anyway) and let the restart reload.
-public final class RegistryStore {
+public final class RegistryStore: RegistryJournal {
     /// The state; mutate it, then `commit` the changes.
     public var registry: Registry
     /// What loading repaired (a cut-off journal tail, ...), one line each, for the log.
@@ -88,6 +88,11 @@ public final class RegistryStore {
             throw .state(error)
         }
         if journalRecords >= compactAfterRecords || store.journalSize >= compactAfterBytes { try compact() }
+    }
+
+    /// `commit`, as a `RegistryJournal`.
+    public func record(_ changes: RegistryChanges) throws(JournalFailure) {
+        do { try commit(changes) } catch { throw JournalFailure(error.description) }
     }
 
     /// Writes a snapshot of `registry` and starts an empty journal.

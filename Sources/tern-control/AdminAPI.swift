@@ -1,5 +1,7 @@
 import ControlProtocol
+import ControlServer
 import Coordinator
+import CoordinatorStore
 import IP
 import JSON
 import Linux
@@ -18,7 +20,7 @@ extension ControlService {
         let body = request.body
         switch (request.method, request.path) {
         case ("GET", "/v1/policy"):
-            return .ok(["text": policy.text.map { .string($0) } ?? nil])
+            return .ok(["text": core.policy.text.map { .string($0) } ?? nil])
         case ("POST", "/v1/policy"):
             return setPolicy(body)
         default:
@@ -117,7 +119,7 @@ extension ControlService {
     private func setPolicy(_ body: JSONValue) -> LocalAPIAnswer {
         guard let text = body["text"]?.string else { return missing("text") }
         let checked: (Policy, PolicyCheckReport)
-        do { checked = try PolicyState.check(text, registry: store.registry) } catch {
+        do { checked = try ServerPolicy.check(text, registry: store.registry) } catch {
             return .error(status: 400, message: "policy refused: " + error.description, code: "invalid-policy")
         }
         let (parsed, report) = checked
@@ -129,10 +131,10 @@ extension ControlService {
             return .error(status: 400, message: "policy refused: its tests fail; the old policy stays\n" + report.description,
                           code: "policy-tests-failed")
         }
-        do { try policy.replace(with: text, policy: parsed, directory: stateDirectory) } catch {
+        do { try PolicyFile.store(text, directory: stateDirectory) } catch {
             return .error(status: 500, message: error.description, code: "storage")
         }
-        push(store.registry.setRouteApprover(policy.routeApprover).changedNodes)
+        core.setPolicy(parsed, text: text)
         ControlService.log("policy updated")
         return .ok(["passed": true, "report": .string(report.description)])
     }
@@ -149,7 +151,7 @@ extension ControlService {
     }
 
     private func done(_ changes: RegistryChanges, _ answer: JSONValue) -> LocalAPIAnswer {
-        guard commitAndPush(changes) else {
+        guard core.apply(changes) else {
             return .error(status: 500, message: "the state could not be written; the server is stopping", code: "storage")
         }
         return .ok(answer)
@@ -168,16 +170,16 @@ extension ControlService {
         var online = 0
         for node in registry.allNodes where registry.isOnline(node.id) { online += 1 }
         let usage = registry.addressUsage
-        return ["version": .string(TernControl.version), "publicKey": .string(responder.identity.publicKey.base64),
+        return ["version": .string(TernControl.version), "publicKey": .string(core.responder.identity.publicKey.base64),
                 "listen": .string(listener.endpoint.description), "nodes": .number(JSONNumber(registry.nodeCount)),
                 "online": .number(JSONNumber(online)), "users": .number(JSONNumber(registry.allUsers.count)),
-                "connections": .number(JSONNumber(connections.count)),
-                "connectionsNotLoggedIn": .number(JSONNumber(admission.unauthenticatedCount)),
-                "connectionBudgetFull": .bool(admission.isFull),
-                "connectionsRefused": .number(JSONNumber(admission.refusedCount)),
-                "connectionsEvicted": .number(JSONNumber(admission.evictedCount)),
-                "connectionsExpired": .number(JSONNumber(admission.expiredCount)),
-                "handshakesRateLimited": .number(JSONNumber(handshakeRate.refusedCount)),
+                "connections": .number(JSONNumber(core.connectionCount)),
+                "connectionsNotLoggedIn": .number(JSONNumber(core.admission.unauthenticatedCount)),
+                "connectionBudgetFull": .bool(core.admission.isFull),
+                "connectionsRefused": .number(JSONNumber(core.admission.refusedCount)),
+                "connectionsEvicted": .number(JSONNumber(core.admission.evictedCount)),
+                "connectionsExpired": .number(JSONNumber(core.admission.expiredCount)),
+                "handshakesRateLimited": .number(JSONNumber(core.handshakeRate.refusedCount)),
                 "ipv4Range": .string(registry.settings.ipv4Range.description),
                 "ipv6Range": .string(registry.settings.ipv6Range.description),
                 "addressesInUse": .number(JSONNumber(usage.inUse)),

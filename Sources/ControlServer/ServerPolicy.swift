@@ -2,35 +2,23 @@ import ControlProtocol
 import Coordinator
 import IP
 import Policy
-import State
 
-/// The policy in force on the server: its text (kept as written, comments
-/// and all, in `policy.hujson` in the state directory), the parsed policy,
-/// and its compilation against the current nodes. No file means no policy:
-/// every node may reach every other.
-struct PolicyState {
-    static let kind = FileKind("PLCY")
-    static let fileName = "policy.hujson"
-
-    private(set) var text: String?
+/// The policy in force: its text (kept as written, comments and all), the
+/// parsed policy, and its compilation against the current nodes. No policy
+/// means every node may reach every other. Where the text is stored is the
+/// shell's business.
+public struct ServerPolicy {
+    /// The policy's text as it was set, or nil for none.
+    public private(set) var text: String?
     private(set) var policy: Policy?
-    private(set) var compiled: CompiledPolicy?
-    /// The network `compiled` was made for.
     private var compiledNetwork: PolicyNetwork?
 
-    /// Loads the stored policy, if any. A stored policy that no longer
-    /// parses is an error (it was valid when it was set).
-    init(directory: String) throws(ServiceError) {
-        let path = directory + "/" + PolicyState.fileName
-        let stored: StoredFile?
-        do { stored = try AtomicFile.readIfPresent(path, kind: PolicyState.kind, supportedVersion: 1) } catch {
-            throw ServiceError("cannot read " + path + ": " + error.description)
-        }
-        guard let stored else { return }
-        let text = String(decoding: stored.payload, as: UTF8.self)
-        do { policy = try Policy(parsing: text) } catch {
-            throw ServiceError(path + ": " + error.description)
-        }
+    /// No policy.
+    public init() {}
+
+    /// The stored `text` (it was valid when it was set; now it must parse).
+    public init(text: String) throws(PolicyError) {
+        policy = try Policy(parsing: text)
         self.text = text
     }
 
@@ -47,7 +35,7 @@ struct PolicyState {
     }
 
     /// The policy's `autoApprovers` as the registry's approval rule (none without a policy).
-    var routeApprover: RouteApprover {
+    public var routeApprover: RouteApprover {
         guard let policy else { return .none }
         return RouteApprover { route, user, tags in policy.autoApproves(route, user: user, tags: tags) }
     }
@@ -59,10 +47,9 @@ struct PolicyState {
     /// nothing filtered) or nothing the policy depends on changed.
     mutating func recompile(_ registry: Registry) -> (visibility: PeerVisibility, filters: (UInt64) -> FilterSetting)? {
         guard let policy else { return nil }
-        let network = PolicyState.network(of: registry)
+        let network = ServerPolicy.network(of: registry)
         if network == compiledNetwork { return nil }
         let compiled = CompiledPolicy(policy, network: network)
-        self.compiled = compiled
         compiledNetwork = network
         let filters: (UInt64) -> FilterSetting = compiled.allowsAll ? { _ in .allowAll } : { .rules(compiled.rules(for: $0)) }
         return (PeerVisibility { viewer, peer in compiled.sees(viewer.id, peer.id) }, filters)
@@ -71,17 +58,13 @@ struct PolicyState {
     /// Checks `text` against the registry: it must parse with every
     /// reference known (else the error); the report says how each `tests`
     /// entry fared (a policy with failures must not be put in force).
-    static func check(_ text: String, registry: Registry) throws(PolicyError) -> (Policy, PolicyCheckReport) {
+    public static func check(_ text: String, registry: Registry) throws(PolicyError) -> (Policy, PolicyCheckReport) {
         let policy = try Policy(parsing: text)
         return (policy, CompiledPolicy(policy, network: network(of: registry)).testReport)
     }
 
-    /// Stores `text` (already checked) and makes it the policy in force.
-    mutating func replace(with text: String, policy: Policy, directory: String) throws(ServiceError) {
-        let path = directory + "/" + PolicyState.fileName
-        do { try AtomicFile.write(Array(text.utf8), to: path, kind: PolicyState.kind, version: 1) } catch {
-            throw ServiceError("cannot write " + path + ": " + error.description)
-        }
+    /// Makes `policy` (parsed from `text`, already checked and stored) the one in force.
+    mutating func replace(with text: String, policy: Policy) {
         self.text = text
         self.policy = policy
         compiledNetwork = nil
