@@ -9,7 +9,8 @@ import WireGuard
 /// The node's connection to its coordination server: a nonblocking TCP
 /// connection carrying a `ControlConnection`, reconnected with exponential
 /// backoff after failures, with application-level pings so a dead server
-/// is noticed even when TCP is not told.
+/// is noticed even when TCP is not told. The timing rules are
+/// `ControlLinkSchedule`'s; this shell carries them out on the socket.
 final class ControlLink {
     /// What happened on the link, for the daemon.
     enum Event {
@@ -19,18 +20,12 @@ final class ControlLink {
         case lost(String)
     }
 
-    /// Backoff bounds after a failed attempt (real nanoseconds).
-    static let minimumBackoff: UInt64 = 1_000_000_000
-    static let maximumBackoff: UInt64 = 30_000_000_000
-    /// How long a connect plus handshake may take.
-    static let connectTimeout: UInt64 = 10_000_000_000
     /// How often a name lookup under way is asked for its answer.
     static let lookupPollInterval: UInt64 = 20_000_000
-    /// How long without any message from the server before giving up.
-    static let silenceLimit: UInt64 = 50_000_000_000
 
-    /// How often to ping (see `ControlTiming`: subnet routers ping often).
-    var pingInterval = ControlTiming.pingInterval
+    /// When to connect, ping, give up and retry.
+    var schedule = ControlLinkSchedule()
+    private var random = SystemRandom()
 
     private let loop: EventLoop
     private let token: UInt64
@@ -38,14 +33,7 @@ final class ControlLink {
     /// The server's name being looked up, before a connection exists.
     private var lookup: NameLookup?
     private var connection: ControlConnection?
-    private var backoff = ControlLink.minimumBackoff
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
-    private var pingNumber: UInt64 = 0
-    /// When to try connecting again (nil: now, if wanted).
-    private(set) var retryAt: UInt64?
-    private var connectDeadline: UInt64 = 0
-    private var lastHeard: UInt64 = 0
-    private var nextPing: UInt64 = 0
 
     init(loop: EventLoop, token: UInt64) {
         self.loop = loop
@@ -63,8 +51,7 @@ final class ControlLink {
     /// looked up first without waiting: call again on later turns (`tick`
     /// asks for them) until the answer is in.
     func connect(to url: ControlURL, machine: StaticIdentity, serverKey: PublicKey?, now: UInt64) -> String? {
-        guard tcp == nil else { return nil }
-        if let retryAt, now < retryAt { return nil }
+        guard tcp == nil, schedule.mayConnect(now: now) else { return nil }
         let address: IPAddress
         if let literal = url.address {
             address = literal
@@ -85,7 +72,7 @@ final class ControlLink {
         let wall = Clock.wallClock()
         let stamp = TAI64N(unixSeconds: wall.seconds, nanoseconds: UInt32(wall.nanoseconds))
         connection = ControlConnection(url: url, machine: machine, serverKey: serverKey,
-                                       ephemeral: PrivateKey.generate(), timestamp: stamp)
+                                       ephemeral: random.privateKey(), timestamp: stamp)
         do {
             let socket = try TCPConnection.connect(to: Endpoint(address, port: url.port),
                                                    keepalive: TCPKeepalive(idleSeconds: 15, intervalSeconds: 5, probeCount: 3))
@@ -96,17 +83,12 @@ final class ControlLink {
             scheduleRetry(now)
             return "cannot connect to " + url.description + ": " + error.description
         }
-        connectDeadline = now + ControlLink.connectTimeout
-        lastHeard = now
-        nextPing = now + pingInterval
+        schedule.connecting(now: now)
         return nil
     }
 
     /// Reconnect at once on the next `connect` (after `tern up`).
-    func resetBackoff() {
-        backoff = ControlLink.minimumBackoff
-        retryAt = nil
-    }
+    func resetBackoff() { schedule.reset() }
 
     /// Handles readiness of the socket.
     func handle(_ readyEvent: ReadyEvent, now: UInt64, events: inout [Event]) {
@@ -132,7 +114,7 @@ final class ControlLink {
                 }
                 if count == 0 { throw connection.closedByServer() }
                 if let count {
-                    lastHeard = now
+                    schedule.heard(now: now)
                     try write(try connection.receive(Array(UnsafeRawBufferPointer(rebasing: scratch[0..<count])), now: now),
                               &connection, &events)
                 }
@@ -160,24 +142,20 @@ final class ControlLink {
     func tick(now: UInt64, events: inout [Event]) -> UInt64? {
         // A lookup under way is asked again soon (glibc signals nothing).
         if tcp == nil, lookup != nil { return now + ControlLink.lookupPollInterval }
-        guard tcp != nil else { return retryAt }
-        if !isEstablished && now >= connectDeadline {
+        guard tcp != nil else { return schedule.retryAt }
+        switch schedule.tick(now: now, established: isEstablished) {
+        case .connectTimedOut:
             fail("timed out connecting to the coordination server", now: now, events: &events)
-            return retryAt
+            return schedule.retryAt
+        case .serverSilent:
+            fail("the coordination server stopped answering", now: now, events: &events)
+            return schedule.retryAt
+        case .ping(let number):
+            send(.ping(number))
+        case .wait:
+            break
         }
-        if isEstablished {
-            if now >= lastHeard + ControlLink.silenceLimit {
-                fail("the coordination server stopped answering", now: now, events: &events)
-                return retryAt
-            }
-            if now >= nextPing {
-                pingNumber += 1
-                send(.ping(pingNumber))
-                nextPing = now + pingInterval
-            }
-            return min(nextPing, lastHeard + ControlLink.silenceLimit)
-        }
-        return connectDeadline
+        return schedule.nextDeadline(established: isEstablished)
     }
 
     /// Closes the connection; with `retry`, schedules the next attempt.
@@ -189,23 +167,18 @@ final class ControlLink {
         tcp = nil
         connection?.close()
         connection = nil
-        if retry { scheduleRetry(now) } else { retryAt = nil }
+        if retry { scheduleRetry(now) } else { schedule.stopped() }
     }
 
     /// A successful session resets the backoff.
-    func succeeded() { backoff = ControlLink.minimumBackoff }
+    func succeeded() { schedule.succeeded() }
 
     private func fail(_ reason: String, now: UInt64, events: inout [Event]) {
         close(now: now, retry: true)
         events.append(.lost(reason))
     }
 
-    private func scheduleRetry(_ now: UInt64) {
-        // Jitter spreads a thousand nodes reconnecting after a server restart.
-        let jitter = UInt64(Random.uniform(UInt32(min(backoff / 4_000_000, UInt64(UInt32.max - 1)) + 1))) * 1_000_000
-        retryAt = now + backoff + jitter
-        backoff = min(backoff * 2, ControlLink.maximumBackoff)
-    }
+    private func scheduleRetry(_ now: UInt64) { schedule.failed(now: now, random: &random) }
 
     private func write(_ outputs: [ControlConnection.Output], _ connection: inout ControlConnection,
                        _ events: inout [Event]) throws(ControlClientError) {

@@ -150,7 +150,7 @@ public final class MeshDaemon {
         if state.wantRunning, let text = state.controlURL, !link.isActive {
             if let url = try? ControlURL(text) {
                 let identity = StaticIdentity(privateKey: state.machineKey)
-                link.pingInterval = ControlTiming.pingInterval(advertisedRouteCount: state.advertisedRoutes.count)
+                link.schedule.pingInterval = ControlTiming.pingInterval(advertisedRouteCount: state.advertisedRoutes.count)
                 if let problem = link.connect(to: url, machine: identity, serverKey: state.serverKey, now: now) {
                     controlError = problem
                 }
