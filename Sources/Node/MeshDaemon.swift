@@ -245,20 +245,14 @@ public final class MeshDaemon {
             loginFailure = failure
             controlError = failure.message
             pendingAuthKey = nil
-            switch failure.code {
-            case .nodeDeleted, .loginRequired, .nodeKeyExpired, .authKeyInvalid, .authKeyRevoked,
-                 .authKeyExpired, .authKeyUsed:
-                // Only a person with a new key can fix these: stop retrying.
+            let response = FailureResponse(failure.code)
+            if response.stopRetrying {
                 state.wantRunning = false
-                if failure.code == .nodeDeleted || failure.code == .nodeKeyExpired || failure.code == .loginRequired {
-                    state.loggedIn = false
-                }
-                if failure.code == .nodeDeleted { forgetMap() }
+                if response.loggedOut { state.loggedIn = false }
+                if response.forgetMap { forgetMap() }
                 markDirty()
-                link.close(now: now, retry: false)
-            default:
-                link.close(now: now, retry: true)
             }
+            link.close(now: now, retry: !response.stopRetrying)
             if let up = pendingUp {
                 pendingUp = nil
                 _ = api.respond(to: up.id, status: 403, body: LocalAPIErrorBody.make(message: failure.message, code: failure.code.rawValue))
