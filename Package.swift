@@ -32,7 +32,10 @@ let package = Package(
         .target(name: "Linux", dependencies: ["CTern", "IP", "Logging"]),
         .target(name: "Netlink", dependencies: ["CTern", "IP"]),
         .target(name: "State", dependencies: ["CTern", "Linux"]),
-        .target(name: "LocalAPI", dependencies: ["HTTP", "JSON", "IP", "Linux", "CTern"]),
+        .target(name: "TextFormat"),
+        .target(name: "LocalAPI", dependencies: ["HTTP", "JSON", "IP", "Linux", "TextFormat", "CTern"]),
+        // `tern`'s command line: parsing and formatting, no I/O.
+        .target(name: "TernCLI", dependencies: ["JSON", "IP", "TextFormat"]),
 
         // Mesh node core: control client, map application, probes.
         .target(name: "Mesh", dependencies: ["ControlProtocol", "WireGuard", "HTTP", "JSON", "IP", "TernCrypto", "Bytes"]),
@@ -56,9 +59,9 @@ let package = Package(
 
         // Executables.
         .executableTarget(name: "ternd", dependencies: ["Node", "Netlink", "IP", "SelfTest", "TernCrypto", "CTern"]),
-        .executableTarget(name: "tern", dependencies: ["LocalAPI", "HTTP", "JSON", "IP", "CTern"]),
+        .executableTarget(name: "tern", dependencies: ["TernCLI", "TextFormat", "LocalAPI", "HTTP", "JSON", "IP", "CTern"]),
         .executableTarget(name: "tern-control", dependencies: [
-            "Coordinator", "CoordinatorStore", "ControlServer", "Logging", "Policy", "ControlProtocol", "LocalAPI", "Linux", "HTTP", "JSON", "IP", "Time", "TernCrypto", "State", "WireGuard",
+            "Coordinator", "CoordinatorStore", "ControlServer", "Logging", "Policy", "ControlProtocol", "LocalAPI", "TextFormat", "Linux", "HTTP", "JSON", "IP", "Time", "TernCrypto", "State", "WireGuard",
             "CTern",
         ]),
         .target(name: "CBenchBaseline", path: "Sources/CBenchBaseline"),
@@ -82,7 +85,7 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["TestSupport", "Policy", "ControlProtocol", "JSON", "IP"]),
         .testTarget(name: "PacketFilterTests", dependencies: ["TestSupport", "PacketFilter", "ControlProtocol", "IP"]),
         .testTarget(name: "MeshTests", dependencies: ["TestSupport", "Mesh", "ControlProtocol", "WireGuard", "JSON", "IP", "TernCrypto"]),
-        .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "HTTP", "JSON", "IP", "Linux", "CTern"]),
+        .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "TernCLI", "TextFormat", "HTTP", "JSON", "IP", "Linux", "CTern"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["TestSupport", "ControlProtocol", "WireGuard", "TernCrypto", "JSON", "IP"]),
         .testTarget(name: "ControlServerTests", dependencies: [
             "TestSupport", "ControlServer", "Coordinator", "ControlProtocol", "Policy", "JSON", "IP", "TernCrypto", "Time", "Logging",

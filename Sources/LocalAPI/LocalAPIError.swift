@@ -1,4 +1,5 @@
 import Linux
+import TextFormat
 
 /// Why `LocalAPIClient` got no answer from the daemon, or no usable one.
 ///

@@ -1,5 +1,6 @@
 import HTTP
 import JSON
+import TextFormat
 
 /// The JSON body of every error answer on a local API:
 /// `{"error": "human sentence", "code": "machine-code"}`.

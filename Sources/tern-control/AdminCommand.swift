@@ -3,6 +3,7 @@ import Coordinator
 import IP
 import JSON
 import LocalAPI
+import TextFormat
 
 /// The admin subcommands: each is one request to the running server's admin
 /// socket, printed as the server's table or, with `--json`, as JSON.

@@ -7,6 +7,7 @@ import Linux
 import LocalAPI
 import State
 import TernCrypto
+import TextFormat
 import Time
 
 /// `tern-control`: the coordination server (`serve`) and its admin commands,

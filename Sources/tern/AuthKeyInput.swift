@@ -1,5 +1,7 @@
 import CTern
 import LocalAPI
+import TernCLI
+import TextFormat
 
 /// Reads the auth key from where `tern up --auth-key` said it is: the
 /// file or standard input, at most `AuthKeySource.maximumBytes` bytes.

@@ -1,5 +1,7 @@
 import JSON
 import LocalAPI
+import TernCLI
+import TextFormat
 
 /// Each `tern` command: one request to `ternd`, its answer printed.
 struct Commands {

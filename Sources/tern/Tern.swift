@@ -1,4 +1,6 @@
 import LocalAPI
+import TernCLI
+import TextFormat
 
 /// `tern`: the command-line client of `ternd`'s local API.
 enum Tern {

@@ -1,7 +1,9 @@
 import IP
 import JSON
 @testable import LocalAPI
+import TernCLI
 import Testing
+import TextFormat
 
 func parse(_ line: String) throws(CommandLineError) -> TernInvocation {
     try TernCommandLine.parse(line.split(separator: " ").map(String.init))

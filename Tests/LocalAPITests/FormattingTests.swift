@@ -1,6 +1,8 @@
 import JSON
 @testable import LocalAPI
+import TernCLI
 import Testing
+import TextFormat
 
 @Suite("Output formatting")
 struct FormattingTests {

@@ -1,3 +1,5 @@
+import TextFormat
+
 /// Where `tern up --auth-key` finds the key. A key given on the command
 /// line is readable by every local user in `/proc/PID/cmdline`, so the key
 /// may instead come from a file (`file:PATH`) or from standard input (`-`).

@@ -1,3 +1,5 @@
+import TextFormat
+
 /// Checks the `--login-server` URL before `tern up` sends it: the
 /// coordination server speaks plain HTTP (its own Noise channel protects
 /// the traffic), so the URL must be `http://HOST[:PORT][/PATH]` with a

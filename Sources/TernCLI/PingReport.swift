@@ -1,4 +1,5 @@
 import JSON
+import TextFormat
 
 /// The answer to `POST /v1/ping`, and how `tern ping` prints it.
 ///

@@ -1,3 +1,5 @@
+import TextFormat
+
 /// `tern status` and `tern up` output: pure functions from a status
 /// document (and the current time) to lines of text.
 public enum StatusFormatter {

@@ -1,5 +1,6 @@
 import IP
 import JSON
+import TextFormat
 
 /// One `tern` command, parsed and checked, ready to run.
 public enum TernCommand: Equatable {
