@@ -17,8 +17,8 @@ import WireGuard
 ///   message body (message decoding and handling: endpoints, logout,
 ///   pings, a second login).
 ///
-/// After each input: every effect names a connection the core knows or
-/// knew, the fresh connection is closed again, and the core holds no more
+/// After each input: every effect names a connection that is open, the
+/// fresh connection is closed again, and the core holds no more
 /// connections than the logged-in one. A trap is a finding.
 final class Target {
     final class Journal: RegistryJournal {
@@ -32,6 +32,7 @@ final class Target {
     var secret = ""
     var now = ServerTime(monotonic: MonotonicInstant(nanoseconds: 1_000_000_000), wall: WallClockTime(seconds: 1_767_225_600))
     var nextID: ConnectionID = 1
+    /// Connections open now (closed ones leave, so the set stays small over millions of inputs).
     var known: Set<ConnectionID> = []
     /// The logged-in node's connection and session.
     var member: ConnectionID?
@@ -79,11 +80,12 @@ final class Target {
         for effect in core.takeEffects() {
             switch effect {
             case .send(let to, let sent):
-                precondition(known.contains(to) && !sent.isEmpty, "bytes for a connection that never was")
+                precondition(known.contains(to) && !sent.isEmpty, "bytes for a connection that is not open")
                 if to == id { answer += sent }
             case .finish(let to), .close(let to):
-                precondition(known.contains(to), "a close for a connection that never was")
+                precondition(known.contains(to), "a close for a connection that is not open")
                 if to == member { member = nil }
+                known.remove(to)
                 core.closed(to, now: now)
             case .log:
                 break
@@ -133,6 +135,7 @@ final class Target {
                 offset = end
                 chunk = chunk * 2 + 1
             }
+            known.remove(id)
             core.closed(id, now: now)
             _ = core.takeEffects()
         } else {
