@@ -45,7 +45,8 @@ public final class Datapath<Random: RandomSource> {
     private var relays: [(region: UInt16, transport: any DatagramTransport)] = []
 
     /// Sees every packet the tunnel delivers before the TUN device does;
-    /// returning true consumes it (the daemon's own probe replies).
+    /// returning true consumes it (the daemon's own probe replies). The
+    /// second argument is the protocol time the shell read for the batch.
     public var inboundFilter: ((UnsafeRawBufferPointer, UInt64) -> Bool)?
     /// Sees every packet read from the TUN device before it is sealed.
     public var outboundObserver: ((UnsafeRawBufferPointer, UInt64) -> Void)?
