@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "TernCLI", dependencies: ["JSON", "IP", "TextFormat"]),
 
         // Mesh node core: control client, map application, probes.
-        .target(name: "Mesh", dependencies: ["ControlProtocol", "WireGuard", "HTTP", "JSON", "IP", "TernCrypto", "Bytes"]),
+        .target(name: "Mesh", dependencies: ["ControlProtocol", "WireGuard", "HTTP", "JSON", "IP", "TernCrypto", "Bytes", "Logging", "Time"]),
 
         // Coordination server core (pure), and its registry kept on disk.
         .target(name: "Coordinator", dependencies: ["ControlProtocol", "JSON", "IP", "Time", "TernCrypto", "Bytes"]),
@@ -50,7 +50,7 @@ let package = Package(
 
         // Engine.
         .target(name: "Node", dependencies: [
-            "WireGuard", "UAPI", "Linux", "Netlink", "Mesh", "ControlProtocol", "PacketFilter", "LocalAPI", "State", "JSON", "IP",
+            "WireGuard", "UAPI", "Linux", "Netlink", "Mesh", "ControlProtocol", "PacketFilter", "LocalAPI", "State", "JSON", "IP", "Logging", "Time",
             "TernCrypto", "CTern",
         ]),
 
@@ -71,6 +71,7 @@ let package = Package(
 
         // Tests, and what they share.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "ServerTestSupport", dependencies: ["TestSupport", "Coordinator", "TernCrypto", "IP"], path: "Tests/ServerTestSupport"),
         .testTarget(name: "BytesTests", dependencies: ["TestSupport", "Bytes"]),
         .testTarget(name: "TimeTests", dependencies: ["Time", "Logging"]),
         .testTarget(name: "TernCryptoTests", dependencies: ["TestSupport", "TernCrypto", "SelfTest", "Bytes"]),
@@ -84,11 +85,14 @@ let package = Package(
         .testTarget(name: "StateTests", dependencies: ["State", "CTern"]),
         .testTarget(name: "PolicyTests", dependencies: ["TestSupport", "Policy", "ControlProtocol", "JSON", "IP"]),
         .testTarget(name: "PacketFilterTests", dependencies: ["TestSupport", "PacketFilter", "ControlProtocol", "IP"]),
-        .testTarget(name: "MeshTests", dependencies: ["TestSupport", "Mesh", "ControlProtocol", "WireGuard", "JSON", "IP", "TernCrypto"]),
+        .testTarget(name: "MeshTests", dependencies: [
+            "TestSupport", "ServerTestSupport", "Mesh", "ControlProtocol", "ControlServer", "Coordinator", "WireGuard", "JSON", "IP",
+            "TernCrypto", "Time", "Logging",
+        ]),
         .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "TernCLI", "TextFormat", "HTTP", "JSON", "IP", "Linux", "CTern"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["TestSupport", "ControlProtocol", "WireGuard", "TernCrypto", "JSON", "IP"]),
         .testTarget(name: "ControlServerTests", dependencies: [
-            "TestSupport", "ControlServer", "Coordinator", "ControlProtocol", "Policy", "JSON", "IP", "TernCrypto", "Time", "Logging",
+            "TestSupport", "ServerTestSupport", "ControlServer", "Coordinator", "ControlProtocol", "Policy", "JSON", "IP", "TernCrypto", "Time", "Logging",
             "WireGuard",
         ]),
         .testTarget(name: "CoordinatorTests", dependencies: ["TestSupport", "Coordinator", "CoordinatorStore", "ControlProtocol", "State", "JSON", "IP", "TernCrypto", "CTern", "Time"]),

@@ -23,6 +23,23 @@ public enum PeerSync {
         public var isEmpty: Bool { added == 0 && removed == 0 && updated == 0 }
     }
 
+    /// What applying `new` after `old` changes, judged from the views alone
+    /// (for the log: the device applies them with `apply`).
+    public static func changes(from old: [NodeView], to new: [NodeView]) -> Changes {
+        var before: [PublicKey: NodeView] = [:]
+        for view in old { before[view.nodeKey] = view }
+        var changes = Changes()
+        for view in new {
+            guard let previous = before.removeValue(forKey: view.nodeKey) else {
+                changes.added += 1
+                continue
+            }
+            if Set(previous.allowedIPs) != Set(view.allowedIPs) || previous.endpoints != view.endpoints { changes.updated += 1 }
+        }
+        changes.removed = before.count
+        return changes
+    }
+
     /// Applies `peers` to `device`. A peer's endpoint comes from the map
     /// until a handshake with it has completed; from then on the address it
     /// was last heard from wins (roaming), as in WireGuard.

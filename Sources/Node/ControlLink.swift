@@ -1,38 +1,37 @@
 import CTern
-import ControlProtocol
 import IP
 import Linux
 import Mesh
-import TernCrypto
-import WireGuard
 
-/// The node's connection to its coordination server: a nonblocking TCP
-/// connection carrying a `ControlConnection`, reconnected with exponential
-/// backoff after failures, with application-level pings so a dead server
-/// is noticed even when TCP is not told. The timing rules are
-/// `ControlLinkSchedule`'s; this shell carries them out on the socket.
+/// The socket under the mesh engine's control link: looks the server's
+/// name up without blocking the loop, connects over TCP, and carries
+/// bytes both ways. What the bytes mean, and every timer and retry, is
+/// `MeshEngine`'s; this shell only reports what happened on the socket.
 final class ControlLink {
-    /// What happened on the link, for the daemon.
-    enum Event {
-        case pinServerKey(PublicKey)
-        case established
-        case message(ServerMessage)
-        case lost(String)
+    /// What happened on the socket, for the engine.
+    enum Event: Equatable {
+        /// The TCP connection is up.
+        case connected
+        /// Bytes arrived.
+        case received([UInt8])
+        /// The server closed the connection.
+        case closed
+        /// The lookup, the connection or a write failed.
+        case failed(String)
     }
 
-    /// How often a name lookup under way is asked for its answer.
+    /// How often a name lookup under way is asked for its answer (glibc signals nothing).
     static let lookupPollInterval: UInt64 = 20_000_000
-
-    /// When to connect, ping, give up and retry.
-    var schedule = ControlLinkSchedule()
-    private var random = SystemRandom()
+    /// TCP keepalive, so a dead path is noticed even when nothing is written.
+    static let keepalive = TCPKeepalive(idleSeconds: 15, intervalSeconds: 5, probeCount: 3)
 
     private let loop: EventLoop
     private let token: UInt64
     private var tcp: TCPConnection?
+    /// The server being looked up or connected to.
+    private var url: ControlURL?
     /// The server's name being looked up, before a connection exists.
     private var lookup: NameLookup?
-    private var connection: ControlConnection?
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
 
     init(loop: EventLoop, token: UInt64) {
@@ -42,157 +41,98 @@ final class ControlLink {
 
     deinit { scratch.deallocate() }
 
-    /// True while a TCP connection exists (connecting or up).
-    var isActive: Bool { tcp != nil }
-    /// True once the secure channel is up.
-    var isEstablished: Bool { connection?.phase == .established }
+    /// True while a name lookup is under way: `poll` wants calling soon.
+    var isLookingUp: Bool { lookup != nil }
 
-    /// Starts connecting to `url` unless active or backing off. A name is
-    /// looked up first without waiting: call again on later turns (`tick`
-    /// asks for them) until the answer is in.
-    func connect(to url: ControlURL, machine: StaticIdentity, serverKey: PublicKey?, now: UInt64) -> String? {
-        guard tcp == nil, schedule.mayConnect(now: now) else { return nil }
-        let address: IPAddress
-        if let literal = url.address {
-            address = literal
-        } else {
-            if lookup?.host != url.host { lookup = NameLookup(host: url.host) }
-            switch lookup!.poll() {
-            case .pending:
-                return nil
-            case .failed(let reason):
-                lookup = nil
-                scheduleRetry(now)
-                return "cannot resolve " + url.host + ": " + reason
-            case .resolved(let addresses):
-                lookup = nil
-                address = addresses[0]
-            }
+    /// Starts connecting to `url`, replacing what was there; a name is
+    /// looked up first (`poll` carries on). A failure at once is returned.
+    func open(_ url: ControlURL) -> Event? {
+        close()
+        self.url = url
+        guard let address = url.address else {
+            lookup = NameLookup(host: url.host)
+            return poll()
         }
-        let wall = Clock.wallClock()
-        let stamp = TAI64N(unixSeconds: wall.seconds, nanoseconds: UInt32(wall.nanoseconds))
-        connection = ControlConnection(url: url, machine: machine, serverKey: serverKey,
-                                       ephemeral: random.privateKey(), timestamp: stamp)
-        do {
-            let socket = try TCPConnection.connect(to: Endpoint(address, port: url.port),
-                                                   keepalive: TCPKeepalive(idleSeconds: 15, intervalSeconds: 5, probeCount: 3))
-            try loop.register(socket.fileDescriptor, token: token, interest: socket.interest)
-            tcp = socket
-        } catch {
-            connection = nil
-            scheduleRetry(now)
-            return "cannot connect to " + url.description + ": " + error.description
-        }
-        schedule.connecting(now: now)
-        return nil
+        return connect(to: address)
     }
 
-    /// Reconnect at once on the next `connect` (after `tern up`).
-    func resetBackoff() { schedule.reset() }
+    /// Carries a lookup under way on: connects once it is answered.
+    func poll() -> Event? {
+        guard let lookup, let url else { return nil }
+        switch lookup.poll() {
+        case .pending:
+            return nil
+        case .failed(let reason):
+            self.lookup = nil
+            return .failed("cannot resolve " + url.host + ": " + reason)
+        case .resolved(let addresses):
+            self.lookup = nil
+            return connect(to: addresses[0])
+        }
+    }
+
+    private func connect(to address: IPAddress) -> Event? {
+        guard let url else { return nil }
+        do {
+            let socket = try TCPConnection.connect(to: Endpoint(address, port: url.port), keepalive: Self.keepalive)
+            try loop.register(socket.fileDescriptor, token: token, interest: socket.interest)
+            tcp = socket
+            return nil
+        } catch {
+            return .failed("cannot connect to " + url.description + ": " + error.description)
+        }
+    }
 
     /// Handles readiness of the socket.
-    func handle(_ readyEvent: ReadyEvent, now: UInt64, events: inout [Event]) {
-        guard let tcp, var connection = self.connection else { return }
-        do throws(ControlClientError) {
+    func handle(_ readyEvent: ReadyEvent) -> [Event] {
+        guard let tcp else { return [] }
+        var events: [Event] = []
+        do {
             if tcp.isConnecting {
-                let connected: Bool
-                do { connected = try tcp.finishConnect() } catch { throw ControlClientError(error.description) }
-                guard connected else { return }
-                try write(try connection.start(now: now), &connection, &events)
+                guard try tcp.finishConnect() else { return [] }
+                events.append(.connected)
             }
-            if readyEvent.isWritable {
-                do { _ = try tcp.flush() } catch { throw ControlClientError(error.description) }
-            }
+            if readyEvent.isWritable { _ = try tcp.flush() }
             // One read of at most 64 KiB per turn: whatever the other end
             // streams (before the channel is authenticated, anyone on the
             // path can), the loop gets back to the WireGuard sockets; the
             // rest is read next turn (the descriptor stays readable).
             if readyEvent.isReadable || readyEvent.isError {
-                let count: Int?
-                do { count = try tcp.read(into: scratch) } catch {
-                    throw ControlClientError(error.description)
-                }
-                if count == 0 { throw connection.closedByServer() }
-                if let count {
-                    schedule.heard(now: now)
-                    try write(try connection.receive(Array(UnsafeRawBufferPointer(rebasing: scratch[0..<count])), now: now),
-                              &connection, &events)
+                if let count = try tcp.read(into: scratch) {
+                    guard count > 0 else {
+                        close()
+                        return events + [.closed]
+                    }
+                    events.append(.received(Array(UnsafeRawBufferPointer(rebasing: scratch[0..<count]))))
                 }
             }
-            self.connection = connection
             try? loop.modify(tcp.fileDescriptor, token: token, interest: tcp.interest)
         } catch {
-            self.connection = connection
-            fail(error.description, now: now, events: &events)
+            close()
+            events.append(.failed(error.description))
         }
+        return events
     }
 
-    /// Sends `message` if the channel is up; false otherwise.
-    @discardableResult
-    func send(_ message: NodeMessage) -> Bool {
-        guard let tcp, var connection, connection.phase == .established else { return false }
-        guard let bytes = try? connection.send(message) else { return false }
-        self.connection = connection
-        guard (try? tcp.write(bytes)) == true else { return false }
+    /// Queues `bytes` for the server; a failure is returned.
+    func write(_ bytes: [UInt8]) -> Event? {
+        guard let tcp else { return .failed("not connected") }
+        do {
+            guard try tcp.write(bytes) else { return .failed("the connection to the server is backed up") }
+        } catch {
+            return .failed(error.description)
+        }
         try? loop.modify(tcp.fileDescriptor, token: token, interest: tcp.interest)
-        return true
+        return nil
     }
 
-    /// Timeouts and pings; returns the next time it needs a call.
-    func tick(now: UInt64, events: inout [Event]) -> UInt64? {
-        // A lookup under way is asked again soon (glibc signals nothing).
-        if tcp == nil, lookup != nil { return now + ControlLink.lookupPollInterval }
-        guard tcp != nil else { return schedule.retryAt }
-        switch schedule.tick(now: now, established: isEstablished) {
-        case .connectTimedOut:
-            fail("timed out connecting to the coordination server", now: now, events: &events)
-            return schedule.retryAt
-        case .serverSilent:
-            fail("the coordination server stopped answering", now: now, events: &events)
-            return schedule.retryAt
-        case .ping(let number):
-            send(.ping(number))
-        case .wait:
-            break
-        }
-        return schedule.nextDeadline(established: isEstablished)
-    }
-
-    /// Closes the connection; with `retry`, schedules the next attempt.
-    func close(now: UInt64, retry: Bool) {
+    /// Closes the connection and drops a lookup under way.
+    func close() {
         if let tcp {
             try? loop.unregister(tcp.fileDescriptor)
             tcp.close()
         }
         tcp = nil
-        connection?.close()
-        connection = nil
-        if retry { scheduleRetry(now) } else { schedule.stopped() }
-    }
-
-    /// A successful session resets the backoff.
-    func succeeded() { schedule.succeeded() }
-
-    private func fail(_ reason: String, now: UInt64, events: inout [Event]) {
-        close(now: now, retry: true)
-        events.append(.lost(reason))
-    }
-
-    private func scheduleRetry(_ now: UInt64) { schedule.failed(now: now, random: &random) }
-
-    private func write(_ outputs: [ControlConnection.Output], _ connection: inout ControlConnection,
-                       _ events: inout [Event]) throws(ControlClientError) {
-        guard let tcp else { return }
-        for output in outputs {
-            switch output {
-            case .write(let bytes):
-                let queued: Bool
-                do { queued = try tcp.write(bytes) } catch { throw ControlClientError(error.description) }
-                if !queued { throw ControlClientError("the connection to the server is backed up") }
-            case .pinServerKey(let key): events.append(.pinServerKey(key))
-            case .established: events.append(.established)
-            case .message(let message): events.append(.message(message))
-            }
-        }
+        lookup = nil
     }
 }

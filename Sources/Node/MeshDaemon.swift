@@ -4,11 +4,13 @@ import IP
 import JSON
 import Linux
 import LocalAPI
+import Logging
 import Mesh
 import Netlink
 import PacketFilter
 import State
 import TernCrypto
+import Time
 import WireGuard
 
 /// Where the mesh daemon keeps things, and how it listens.
@@ -30,50 +32,30 @@ public struct MeshOptions: Sendable {
     public init() {}
 }
 
-/// `ternd` in mesh mode: a WireGuard interface whose peers, addresses and
-/// routes come from the coordination server's network map, applied live;
-/// the last map and the keys persist in the state directory, so the mesh
-/// comes back after a restart even while the server is down. `tern` drives
-/// it through the local API.
-public final class MeshDaemon {
+/// `ternd` in mesh mode: the Linux shell around a `MeshEngine`. It owns
+/// the WireGuard interface, the control connection's socket, the local
+/// API socket, netlink and the state file; the engine decides, and the
+/// daemon carries out its effects after every event.
+public final class MeshDaemon: MeshObserver {
     let options: MeshOptions
     let wg: WireGuardInterface
     let host: HostNetwork
     var api: LocalAPIServer!
     let link: ControlLink
     let lock: DirectoryLock
-    var state: NodeState
+    var engine: MeshEngine<SystemRandom>!
     var statePath: String { options.stateDirectory + "/node.state" }
-
-    /// Why the last control attempt failed (for `tern status`), if it did.
-    var controlError: String?
-    /// Why the last map was refused (`MapCheck`), while it is.
-    var mapProblem: String?
-    /// The server key this run took on first contact (not given with
-    /// `--control-key`): `tern up` and `tern status` say so while it is pinned.
-    var keyTakenOnFirstContact: PublicKey?
-    /// A refusal from the server that needs a person (revoked key, expired node key).
-    var loginFailure: ControlFailure?
-    /// A `tern up` waiting for its login's outcome.
-    var pendingUp: (id: LocalAPIServer.PendingRequest, deadline: UInt64)?
-    /// A `tern logout` waiting for the server's confirmation.
-    var pendingLogout: (id: LocalAPIServer.PendingRequest, deadline: UInt64)?
-    /// The pre-auth key of the login in progress (never stored).
-    var pendingAuthKey: String?
-    /// `tern ping`s in flight.
-    var probes: [Probe] = []
-    var nextProbeSequence: UInt16 = 1
     /// What the mesh may send in (the policy's rules for this node), checked
     /// after decryption, before the TUN device.
     var filter = PacketFilter(policy: .allowAll, localPrefixes: [], hashSeed: UInt64(Random.uint32()) << 32 | UInt64(Random.uint32()))
-    /// Subnet routes in the map this node does not use, and why.
-    var skippedRoutes: [SkippedRoute] = []
-    /// The endpoints last reported to the server.
-    var reportedEndpoints: [Endpoint] = []
-    var nextEndpointCheck: UInt64 = 0
-    /// The state file needs writing (debounced to once a second).
-    var stateDirty = false
-    var nextStateWrite: UInt64 = 0
+    /// Local API requests the engine answers later, by the id it knows them by.
+    var deferred: [MeshRequestID: LocalAPIServer.PendingRequest] = [:]
+    var nextRequestID: MeshRequestID = 1
+    /// When the host's addresses are read again (besides before each control read).
+    var nextHostCheck: UInt64 = 0
+
+    /// How often the host's addresses are read while nothing else happens.
+    static let hostCheckInterval: UInt64 = 10_000_000_000
 
     enum Token {
         static let api = WireGuardInterface.firstExtensionToken
@@ -82,9 +64,11 @@ public final class MeshDaemon {
     }
 
     /// Opens the state directory (creating keys on first start), creates
-    /// the interface and the local API socket, and applies the cached map.
+    /// the interface and the local API socket, and starts the engine,
+    /// which brings the cached map up.
     public init(options: MeshOptions) throws(MeshError) {
         self.options = options
+        Log.program = "ternd"
         if mkdir(options.stateDirectory, 0o700) != 0 && tern_errno() != EEXIST {
             throw MeshError("cannot create state directory " + options.stateDirectory + ": "
                             + SystemError.current("mkdir").description)
@@ -92,12 +76,12 @@ public final class MeshDaemon {
         do { lock = try DirectoryLock(directory: options.stateDirectory) } catch {
             throw MeshError("state directory " + options.stateDirectory + " is in use: " + error.description)
         }
-        state = try MeshDaemon.loadState(options.stateDirectory + "/node.state")
+        let state = try MeshDaemon.loadState(options.stateDirectory + "/node.state")
         do { wg = try WireGuardInterface(name: options.interface, socketDirectory: options.wgSocketDirectory,
                                                   timeScale: options.timeScale) } catch {
             throw MeshError("cannot create interface " + options.interface + ": " + error.description)
         }
-        do { host = try HostNetwork(log: { MeshDaemon.log($0) }) } catch {
+        do { host = try HostNetwork(log: { Log.info($0) }) } catch {
             wg.shutdown()
             throw MeshError("cannot open netlink: " + error.description)
         }
@@ -108,31 +92,31 @@ public final class MeshDaemon {
             wg.shutdown()
             throw MeshError("cannot listen on " + options.socketPath + ": " + error.description)
         }
-        wg.device.setPrivateKey(state.nodeKey)
         do { try wg.setListenPort(options.port) } catch {
-            MeshDaemon.log("UDP port " + String(options.port) + " is taken; using a free port")
+            Log.info("UDP port " + String(options.port) + " is taken; using a free port")
             try? wg.setListenPort(0)
         }
+        // New keys are kept before anything uses them.
+        try MeshDaemon.writeState(state, to: statePath)
         // Cycles (daemon -> interface -> closure -> daemon) the daemon breaks in `shutdown`.
         // The clock is the interface's, read once per batch, not once per packet.
         wg.datapath.inboundFilter = { packet, now in
-            if self.consumeProbeReply(packet) { return true }
+            if self.engine.awaitsProbeReplies, let reply = EchoProbe.reply(packet, to: self.engine.meshAddresses),
+               self.engine.probeReplied(from: reply.from, sequence: reply.sequence, now: MeshDaemon.now()) {
+                return true
+            }
             return !self.filter.inbound(packet, now: now).allowed
         }
         wg.datapath.outboundObserver = { packet, now in self.filter.outbound(packet, now: now) }
-        try saveState()
-        if state.loggedIn, let map = state.map {
-            MeshDaemon.log("bringing the mesh up from the cached map (version " + String(map.version) + ")")
-            apply(map)
-        }
+        engine = MeshEngine(state: state, host: hostFacts(), observer: self, random: SystemRandom(), now: MeshDaemon.now())
+        perform()
     }
 
     /// Runs until SIGTERM/SIGINT; then removes what it configured.
     public func run() throws(MeshError) {
         defer { shutdown() }
         while true {
-            let now = Clock.monotonicNanoseconds()
-            let next = turn(now: now)
+            let next = turn()
             let keepGoing: Bool
             do {
                 keepGoing = try wg.runOnce(until: next) { event in self.handle(event) }
@@ -143,213 +127,148 @@ public final class MeshDaemon {
         }
     }
 
-    /// Housekeeping between events: connect, time out, report endpoints,
-    /// write state. Returns when it next needs to run.
-    func turn(now: UInt64) -> UInt64 {
-        var next = now + 1_000_000_000
-        if state.wantRunning, let text = state.controlURL, !link.isActive {
-            if let url = try? ControlURL(text) {
-                let identity = StaticIdentity(privateKey: state.machineKey)
-                link.schedule.pingInterval = ControlTiming.pingInterval(advertisedRouteCount: state.advertisedRoutes.count)
-                if let problem = link.connect(to: url, machine: identity, serverKey: state.serverKey, now: now) {
-                    controlError = problem
-                }
-            }
+    /// The engine's housekeeping, a lookup under way, the host's addresses
+    /// now and then. Returns when it next needs to run.
+    func turn() -> UInt64 {
+        let now = MeshDaemon.now()
+        if now.monotonic.nanoseconds >= nextHostCheck {
+            nextHostCheck = now.monotonic.nanoseconds + MeshDaemon.hostCheckInterval
+            engine.hostChanged(hostFacts(), now: now)
         }
-        var events: [ControlLink.Event] = []
-        if let due = link.tick(now: now, events: &events) { next = min(next, max(due, now + 1_000_000)) }
-        handleLinkEvents(events, now: now)
-        if link.isEstablished && now >= nextEndpointCheck {
-            nextEndpointCheck = now + 10_000_000_000
-            let endpoints = localEndpoints()
-            if endpoints != reportedEndpoints, link.send(.endpoints(endpoints)) { reportedEndpoints = endpoints }
-        }
-        expireRequests(now: now)
-        next = min(next, probeTick(now: now))
-        if stateDirty && now >= nextStateWrite {
-            do { try saveState() } catch { MeshDaemon.log(error.description) }
-            nextStateWrite = now + 1_000_000_000
-        }
+        if let event = link.poll() { deliver(event) }
+        var next = engine.tick(now: now).nanoseconds
+        perform()
+        if link.isLookingUp { next = min(next, now.monotonic.nanoseconds + ControlLink.lookupPollInterval) }
         return next
     }
 
     func handle(_ event: ReadyEvent) {
-        let now = Clock.monotonicNanoseconds()
         if event.token == Token.control {
-            var events: [ControlLink.Event] = []
-            link.handle(event, now: now, events: &events)
-            handleLinkEvents(events, now: now)
+            for linkEvent in link.handle(event) { deliver(linkEvent) }
         } else if api.owns(event.token) {
-            api.handle(event) { request in self.answer(request, now: now) }
+            api.handle(event) { request in self.answer(request) }
+        }
+        perform()
+    }
+
+    /// Hands what happened on the control socket to the engine.
+    func deliver(_ event: ControlLink.Event) {
+        let now = MeshDaemon.now()
+        switch event {
+        case .connected: engine.controlConnected(now: now)
+        case .received(let bytes):
+            // A map's subnet routes are judged against the LANs the host is on now.
+            engine.hostChanged(hostFacts(), now: now)
+            engine.controlReceived(bytes, now: now)
+        case .closed: engine.controlClosed(now: now)
+        case .failed(let reason): engine.controlFailed(reason, now: now)
         }
     }
 
-    // MARK: Control events
-
-    func handleLinkEvents(_ events: [ControlLink.Event], now: UInt64) {
-        for event in events {
-            switch event {
-            case .pinServerKey(let key):
-                MeshDaemon.log("pinned the coordination server's key " + key.base64 + ", taken on first contact over an "
-                               + "unauthenticated connection: check it against `tern-control status` on the server")
-                state.serverKey = key
-                keyTakenOnFirstContact = key
-                markDirty()
-            case .established:
-                reportedEndpoints = localEndpoints()
-                let credential: LoginCredential = pendingAuthKey.map { .preAuthKey($0) } ?? .none
-                let login = LoginRequest(nodeKey: state.nodeKey.publicKey, hostname: state.hostname, credential: credential,
-                                         endpoints: reportedEndpoints, mapVersion: state.map?.version ?? 0,
-                                         advertisedRoutes: state.advertisedRoutes)
-                link.send(.login(login))
-            case .message(let message):
-                handleServer(message, now: now)
-            case .lost(let reason):
-                if controlError != reason { MeshDaemon.log("control: " + reason + "; retrying") }
-                controlError = reason
-                if let logout = pendingLogout {
-                    pendingLogout = nil
-                    finishLogout(logout.id, told: false)
-                }
-            }
+    func answer(_ request: LocalAPIRequest) -> LocalAPIAnswer {
+        let id = nextRequestID
+        nextRequestID += 1
+        let now = MeshDaemon.now()
+        engine.hostChanged(hostFacts(), now: now)
+        switch engine.request(MeshRequest(id: id, method: request.method, path: request.path, body: request.body), now: now) {
+        case .respond(let status, let body): return .respond(status: status, body: body)
+        case .deferred:
+            deferred[id] = request.id
+            return .deferred
         }
     }
 
-    func handleServer(_ message: ServerMessage, now: UInt64) {
-        switch message {
-        case .map(let map):
-            link.succeeded()
-            controlError = nil
-            loginFailure = nil
-            pendingAuthKey = nil
-            guard apply(map) else { return refuseMap(now: now) }
-            if !state.loggedIn { MeshDaemon.log("logged in as " + map.node.name) }
-            state.loggedIn = true
-            if let up = pendingUp {
-                pendingUp = nil
-                _ = api.respond(to: up.id, status: 200, body: statusDocument())
-            }
-        case .delta(let delta):
-            guard var map = state.map else { return }
-            do { try map.apply(delta) } catch {
-                // Out of step: reconnecting brings a full map.
-                MeshDaemon.log("control: " + error.description + "; reconnecting")
-                link.close(now: now, retry: false)
-                return
-            }
-            if !apply(map) { refuseMap(now: now) }
-        case .pong:
-            break
-        case .failure(let failure):
-            MeshDaemon.log("control: the server refused: " + failure.message)
-            loginFailure = failure
-            controlError = failure.message
-            pendingAuthKey = nil
-            let response = FailureResponse(failure.code)
-            if response.stopRetrying {
-                state.wantRunning = false
-                if response.loggedOut { state.loggedIn = false }
-                if response.forgetMap { forgetMap() }
-                markDirty()
-            }
-            link.close(now: now, retry: !response.stopRetrying)
-            if let up = pendingUp {
-                pendingUp = nil
-                _ = api.respond(to: up.id, status: 403, body: LocalAPIErrorBody.make(message: failure.message, code: failure.code.rawValue))
-            }
-        case .loggedOut:
-            if let logout = pendingLogout {
-                pendingLogout = nil
-                finishLogout(logout.id, told: true)
-            }
+    // MARK: Effects
+
+    /// Carries out what the engine asked for, including what doing so
+    /// leads it to ask next.
+    func perform() {
+        while true {
+            let effects = engine.takeEffects()
+            if effects.isEmpty { return }
+            for effect in effects { carryOut(effect) }
         }
     }
 
-    // MARK: Map
+    private func carryOut(_ effect: MeshEffect) {
+        switch effect {
+        case .connectControl(let url):
+            if let event = link.open(url) { deliver(event) }
+        case .writeControl(let bytes):
+            if let event = link.write(bytes) { deliver(event) }
+        case .closeControl:
+            link.close()
+        case .setNodeKey(let key):
+            wg.device.setPrivateKey(key)
+        case .syncPeers(let views):
+            PeerSync.apply(views, to: wg.device, now: wg.clock.now())
+        case .removeAllPeers:
+            wg.device.removeAllPeers()
+        case .setFilter(let setting, let local):
+            switch setting {
+            case .allowAll: filter.update(policy: .allowAll, localPrefixes: local)
+            case .rules(let rules): filter.update(policy: .rules(rules), localPrefixes: local)
+            }
+        case .configureHost(let plan):
+            configureHost(plan)
+        case .removeHostConfiguration:
+            try? host.remove()
+        case .inject(let packet):
+            wg.inject(packet)
+        case .writeState(let state):
+            do { try MeshDaemon.writeState(state, to: statePath) } catch { Log.error(error.description) }
+        case .respond(let id, let status, let body):
+            if let pending = deferred.removeValue(forKey: id) { _ = api.respond(to: pending, status: status, body: body) }
+        case .log(let line):
+            Log.write(line)
+        }
+    }
 
-    /// Applies `map`: peers, addresses and routes (the subnet routes this
-    /// node accepts, and its own as a router), and keeps it for restarts.
-    /// A map that fails `MapCheck` changes nothing: false, and the log says why.
-    @discardableResult
-    func apply(_ map: NetworkMap) -> Bool {
-        if let problem = MapCheck.problem(with: map) {
-            mapProblem = problem
-            MeshDaemon.log("refusing network map version " + String(map.version) + ": " + problem)
-            return false
-        }
-        mapProblem = nil
-        let nowSeconds = Clock.wallClock().seconds
-        let previous = state.map
-        state.map = map
-        markDirty()
-        let live = map.peers.filter { $0.keyExpiry.map { $0 > nowSeconds } ?? true }
-        let acceptance = RouteAcceptance(map: map, peers: live, acceptRoutes: state.acceptRoutes,
-                                         advertised: state.advertisedRoutes,
-                                         localNetworks: host.localNetworks(excludingInterface: wg.name))
-        if acceptance.skipped != skippedRoutes {
-            for route in acceptance.skipped where !skippedRoutes.contains(route) { MeshDaemon.log("not using route " + route.description) }
-            skippedRoutes = acceptance.skipped
-        }
-        let changes = PeerSync.apply(acceptance.peers, to: wg.device, now: wg.clock.now())
-        if !changes.isEmpty || previous?.version != map.version {
-            MeshDaemon.log("map version " + String(map.version) + ": " + String(live.count) + (live.count == 1 ? " peer (+" : " peers (+")
-                           + String(changes.added) + " -" + String(changes.removed) + " ~" + String(changes.updated) + ")")
-        }
-        // As a router, the LAN behind it is a destination like its own addresses.
-        let local = map.node.addresses + map.node.routes
-        switch map.packetFilter {
-        case .allowAll: filter.update(policy: .allowAll, localPrefixes: local)
-        case .rules(let rules): filter.update(policy: .rules(rules), localPrefixes: local)
-        }
+    private func configureHost(_ plan: MeshHostPlan) {
         var addresses: [InterfaceAddress] = []
-        for prefix in map.node.addresses {
+        for prefix in plan.addresses {
             if let address = try? InterfaceAddress(prefix.address, prefixLength: prefix.length) { addresses.append(address) }
         }
-        let plan = NetworkPlan(interface: wg.name, addresses: addresses, routes: [map.ipv4Range, map.ipv6Range] + acceptance.routes,
-                               subnetRoutes: state.advertisedRoutes, masquerade: state.snatSubnetRoutes)
-        if host.applied != plan {
-            do { try host.apply(plan) } catch { MeshDaemon.log("cannot configure " + wg.name + ": " + error.description) }
+        let network = NetworkPlan(interface: wg.name, addresses: addresses, routes: plan.routes,
+                                  subnetRoutes: plan.subnetRoutes, masquerade: plan.masquerade)
+        guard host.applied != network else { return }
+        do { try host.apply(network) } catch { Log.error("cannot configure " + wg.name + ": " + error.description) }
+    }
+
+    // MARK: What the engine reads
+
+    func hostFacts() -> HostFacts {
+        HostFacts(globalAddresses: host.globalAddresses(excludingInterface: wg.name),
+                  localNetworks: host.localNetworks(excludingInterface: wg.name), listenPort: wg.listenPort)
+    }
+
+    public func peer(_ key: PublicKey) -> PeerObservation? {
+        guard let peer = wg.device.peer(for: key) else { return nil }
+        let wallOffset = wg.clock.wallClock(at: 0)
+        return PeerObservation(endpoint: peer.endpoint?.description,
+                               lastHandshake: peer.lastHandshake.map { Int64((wallOffset &+ $0) / 1_000_000_000) },
+                               receivedBytes: peer.receivedBytes, sentBytes: peer.sentBytes,
+                               allowedIPs: wg.device.allowedIPs(of: peer.id))
+    }
+
+    /// The packet filter: whether a policy applies, its rule count, and packets accepted and dropped (by reason).
+    public var filterStatus: JSONValue {
+        var drops = JSONObject()
+        for reason in [FilterReason.empty, .malformed, .fragment, .notLocal, .noRule, .icmpUnrelated] {
+            let count = filter.counters.packets(reason)
+            if count > 0 { _ = drops.insert(reason.description, .number(JSONNumber(count))) }
         }
-        return true
+        return ["policy": .bool(!filter.isAllowAll), "rules": .number(JSONNumber(filter.ruleCount)),
+                "accepted": .number(JSONNumber(filter.counters.acceptedPackets)),
+                "dropped": .number(JSONNumber(filter.counters.droppedPackets)), "drops": .object(drops)]
     }
 
-    /// The server sent a map this node refuses (`mapProblem` says why): the
-    /// session ends and is retried with backoff, what was configured stays,
-    /// and a waiting `tern up` hears the reason.
-    private func refuseMap(now: UInt64) {
-        let reason = "the server sent a network map this node refuses: " + (mapProblem ?? "")
-        controlError = reason
-        link.close(now: now, retry: true)
-        if let up = pendingUp {
-            pendingUp = nil
-            _ = api.respond(to: up.id, status: 502, body: LocalAPIErrorBody.make(message: reason, code: "bad-map"))
-        }
+    /// Both clocks, read once.
+    static func now() -> MeshTime {
+        MeshTime(monotonic: MonotonicInstant(nanoseconds: Clock.monotonicNanoseconds()), wallNanoseconds: Clock.wallClockNanoseconds())
     }
 
-    /// Drops the map, the peers and the host configuration.
-    func forgetMap() {
-        state.map = nil
-        wg.device.removeAllPeers()
-        try? host.remove()
-        markDirty()
-    }
-
-    // MARK: Endpoints
-
-    /// This node's addresses other peers may reach it at, with the UDP port:
-    /// every global address except the mesh's own, at most as many as the
-    /// server takes (the lowest, so the choice is stable).
-    func localEndpoints() -> [Endpoint] {
-        let port = wg.listenPort
-        var endpoints: [Endpoint] = []
-        for address in host.globalAddresses(excludingInterface: wg.name) {
-            if let map = state.map, map.ipv4Range.contains(address) || map.ipv6Range.contains(address) { continue }
-            endpoints.append(Endpoint(address, port: port))
-        }
-        return Array(endpoints.sorted().prefix(MessageLimits.maximumEndpoints))
-    }
-
-    // MARK: State
+    // MARK: State file
 
     static func loadState(_ path: String) throws(MeshError) -> NodeState {
         let stored: StoredFile?
@@ -370,25 +289,22 @@ public final class MeshDaemon {
 
     static let stateKind = FileKind("NODE")
 
-    func saveState() throws(MeshError) {
+    static func writeState(_ state: NodeState, to path: String) throws(MeshError) {
         do {
-            try AtomicFile.write(JSONSerializer.bytes(state.json), to: statePath, kind: MeshDaemon.stateKind,
-                                 version: NodeState.formatVersion)
+            try AtomicFile.write(JSONSerializer.bytes(state.json), to: path, kind: MeshDaemon.stateKind, version: NodeState.formatVersion)
         } catch {
-            throw MeshError("cannot write " + statePath + ": " + error.description)
+            throw MeshError("cannot write " + path + ": " + error.description)
         }
-        stateDirty = false
     }
-
-    func markDirty() { stateDirty = true }
 
     func shutdown() {
         wg.datapath.inboundFilter = nil
         wg.datapath.outboundObserver = nil
-        if stateDirty { try? saveState() }
-        link.close(now: 0, retry: false)
+        engine.shutdown(now: MeshDaemon.now())
+        perform()
+        link.close()
         api.shutdown()
-        do { try host.remove() } catch { MeshDaemon.log("cleaning up: " + error.description) }
+        do { try host.remove() } catch { Log.warning("cleaning up: " + error.description) }
         wg.shutdown()
         lock.unlock()
     }
@@ -397,11 +313,6 @@ public final class MeshDaemon {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, 255) == 0 else { return "node" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(truncatingIfNeeded: $0) }, as: UTF8.self)
-    }
-
-    static func log(_ line: String) {
-        var text = "ternd: " + line + "\n"
-        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     }
 }
 

@@ -3,37 +3,11 @@ import ControlServer
 import Coordinator
 import IP
 import Logging
+import ServerTestSupport
 import TernCrypto
 import TestSupport
 import WireGuard
 import Time
-
-/// Deterministic randomness for the core's handshakes.
-struct SeededRandom: RandomSource {
-    var generator: SplitMix64
-    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
-    mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) { generator.fill(buffer) }
-}
-
-/// The registry in memory; records are kept, and the next write can be made to fail.
-final class MemoryJournal: RegistryJournal {
-    var registry: Registry
-    var records: [[UInt8]] = []
-    var failNextWrite = false
-
-    init() {
-        let settings = NetworkSettings(ipv4Range: try! IPPrefix("100.64.0.0/10"),
-                                       ipv6Range: NetworkSettings.uniqueLocalPrefix(globalID: 7), keyLifetime: nil)
-        let created = try! Registry.newNetwork(settings: settings)
-        registry = created.registry
-        records = created.changes.records
-    }
-
-    func record(_ changes: RegistryChanges) throws(JournalFailure) {
-        if failNextWrite { throw JournalFailure("disk full") }
-        records += changes.records
-    }
-}
 
 /// A server core with a manual clock, and the clients connected to it.
 final class Server {
@@ -215,10 +189,4 @@ final class Client {
 
     /// This node's id in the registry.
     var nodeID: UInt64? { map?.node.id }
-}
-
-extension SplitMix64 {
-    mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) {
-        for i in 0..<buffer.count { buffer[i] = UInt8(truncatingIfNeeded: next()) }
-    }
 }

@@ -1,28 +1,32 @@
+import ControlProtocol
 import IP
 import JSON
-import Linux
-import LocalAPI
-import Mesh
-import TernCrypto
-import WireGuard
-import ControlProtocol
+import Time
 
 /// `tern ping`: ICMP echo through the tunnel, answered by the peer's kernel.
-extension MeshDaemon {
+extension MeshEngine {
     /// One `tern ping` request in flight.
     struct Probe {
-        let request: LocalAPIServer.PendingRequest
+        let request: MeshRequestID
         let peer: NodeView
         let source: IPAddress
         let destination: IPAddress
         var remaining: Int
-        let timeout: UInt64
+        let timeout: Interval
+        /// The sequence number of the echo in flight (0: none).
         var sequence: UInt16 = 0
-        var sentAt: UInt64 = 0
+        var sentAt = MonotonicInstant.origin
         var results: [JSONValue] = []
     }
 
-    func ping(_ request: LocalAPIRequest, now: UInt64) -> LocalAPIAnswer {
+    /// True while a probe waits for its reply: only then need the shell
+    /// look at inbound packets for one.
+    public var awaitsProbeReplies: Bool { !probes.isEmpty }
+
+    /// This node's mesh addresses, where probe replies are sent.
+    public var meshAddresses: [IPAddress] { state.map?.node.addresses.map { $0.address } ?? [] }
+
+    func ping(_ request: MeshRequest, now: MeshTime) -> MeshAnswer {
         guard let map = state.map, state.wantRunning else {
             return .error(status: 409, message: "the mesh is not up (tern up first)", code: "not-running")
         }
@@ -42,44 +46,42 @@ extension MeshDaemon {
         let count = max(1, min(request.body["count"]?.int ?? 1, 100))
         let milliseconds = UInt64(max(100, min(request.body["timeoutMilliseconds"]?.int ?? 3000, 60_000)))
         var probe = Probe(request: request.id, peer: peer, source: source, destination: destination,
-                          remaining: count, timeout: milliseconds * 1_000_000)
+                          remaining: count, timeout: .milliseconds(milliseconds))
         send(&probe, now: now)
         probes.append(probe)
         return .deferred
     }
 
-    private func send(_ probe: inout Probe, now: UInt64) {
+    private func send(_ probe: inout Probe, now: MeshTime) {
         probe.sequence = nextProbeSequence
         nextProbeSequence = nextProbeSequence &+ 1
         if nextProbeSequence == 0 { nextProbeSequence = 1 }
-        probe.sentAt = now
+        probe.sentAt = now.monotonic
         probe.remaining -= 1
-        wg.inject(EchoProbe.request(from: probe.source, to: probe.destination, sequence: probe.sequence))
+        effects.append(.inject(EchoProbe.request(from: probe.source, to: probe.destination, sequence: probe.sequence)))
     }
 
-    /// Takes a reply to one of our probes off the inbound path.
-    func consumeProbeReply(_ packet: UnsafeRawBufferPointer) -> Bool {
-        guard !probes.isEmpty, let local = state.map?.node.addresses.map({ $0.address }),
-              let reply = EchoProbe.reply(packet, to: local),
-              let index = probes.firstIndex(where: { $0.sequence == reply.sequence && $0.destination == reply.from })
-        else { return false }
-        let now = Clock.monotonicNanoseconds()
+    /// An echo reply from `from` with `sequence` arrived (`EchoProbe.reply`):
+    /// true if it answers one of our probes (the shell then drops it).
+    public func probeReplied(from: IPAddress, sequence: UInt16, now: MeshTime) -> Bool {
+        guard let index = probes.firstIndex(where: { $0.sequence == sequence && $0.destination == from }) else { return false }
         var probe = probes[index]
-        let endpoint = wg.device.peer(for: probe.peer.nodeKey)?.endpoint
-        probe.results.append(["rttMicroseconds": .number(JSONNumber(Int64((now - probe.sentAt) / 1000))),
-                              "endpoint": endpoint.map { .string($0.description) } ?? nil])
+        let endpoint = observer.peer(probe.peer.nodeKey)?.endpoint
+        probe.results.append(["rttMicroseconds": .number(JSONNumber(Int64((now.monotonic - probe.sentAt).nanoseconds / 1000))),
+                              "endpoint": endpoint.map { .string($0) } ?? nil])
         probe.sequence = 0
         probes[index] = probe
         return true
     }
 
-    /// Sends the next probes, records timeouts, answers finished requests.
-    func probeTick(now: UInt64) -> UInt64 {
-        var next = UInt64.max
+    /// Sends the next probes, records timeouts, answers finished requests;
+    /// returns when it next needs to run.
+    func probeTick(now: MeshTime) -> MonotonicInstant {
+        var next = MonotonicInstant(nanoseconds: .max)
         var index = 0
         while index < probes.count {
             var probe = probes[index]
-            if probe.sequence != 0 && now >= probe.sentAt + probe.timeout {
+            if probe.sequence != 0 && now.monotonic >= probe.sentAt + probe.timeout {
                 probe.results.append(["timeout": true])
                 probe.sequence = 0
             }
@@ -87,9 +89,9 @@ extension MeshDaemon {
                 if probe.remaining > 0 {
                     send(&probe, now: now)
                 } else {
-                    _ = api.respond(to: probe.request, status: 200, body: [
+                    effects.append(.respond(probe.request, status: 200, body: [
                         "peer": .string(probe.peer.name), "address": .string(probe.destination.description),
-                        "results": .array(probe.results)])
+                        "results": .array(probe.results)]))
                     probes.remove(at: index)
                     continue
                 }
